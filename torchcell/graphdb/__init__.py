@@ -1,0 +1,1 @@
+"""Neo4j: connection settings, the local server, constraints, the loader and counts."""

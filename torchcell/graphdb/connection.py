@@ -1,0 +1,65 @@
+"""Which Neo4j to talk to, and opening a driver that fails with advice instead of a stack trace.
+
+``TC_NEO4J_URI`` (with ``TC_NEO4J_USER`` and ``TC_NEO4J_PASSWORD``) wins: the docker compose
+server or a cluster's. Otherwise the local server recorded by ``tc db start`` is used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from neo4j import Driver, GraphDatabase
+from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
+
+from torchcell.errors import Neo4jUnavailable
+from torchcell.graphdb import local_server
+
+DEFAULT_URI = "bolt://127.0.0.1:7687"
+
+
+@dataclass(frozen=True)
+class Neo4jSettings:
+    uri: str
+    user: str = "neo4j"
+    password: str = ""
+    database: str = "neo4j"
+
+    @property
+    def auth(self) -> tuple[str, str] | None:
+        return (self.user, self.password) if self.password else None
+
+
+def resolve_settings() -> Neo4jSettings:
+    uri = os.environ.get("TC_NEO4J_URI")
+    database = os.environ.get("TC_NEO4J_DATABASE", "neo4j")
+    if uri:
+        return Neo4jSettings(
+            uri=uri,
+            user=os.environ.get("TC_NEO4J_USER", "neo4j"),
+            password=os.environ.get("TC_NEO4J_PASSWORD", ""),
+            database=database,
+        )
+    state = local_server.read_state()
+    if state is None:
+        raise Neo4jUnavailable(DEFAULT_URI, "TC_NEO4J_URI is not set and no local server is running")
+    return Neo4jSettings(uri=state.uri, database=database)
+
+
+@contextmanager
+def open_driver(settings: Neo4jSettings | None = None) -> Iterator[Driver]:
+    """A connected driver; Neo4jUnavailable when nothing answers or the credentials are refused."""
+    settings = settings or resolve_settings()
+    driver = GraphDatabase.driver(settings.uri, auth=settings.auth, connection_timeout=10.0)
+    try:
+        try:
+            driver.verify_connectivity()
+        except (ServiceUnavailable, SessionExpired, OSError) as err:
+            raise Neo4jUnavailable(settings.uri, type(err).__name__ + ": " + str(err)) from None
+        except AuthError as err:
+            raise Neo4jUnavailable(settings.uri, f"authentication failed: {err.message}") from None
+        yield driver
+    finally:
+        driver.close()

@@ -1,0 +1,23 @@
+"""Unique constraints (which also index) for every node id, created before any load."""
+
+from __future__ import annotations
+
+from neo4j import Driver
+
+UNIQUE_IDS = {
+    "Gene": "id",
+    "Experiment": "id",
+    "Dataset": "name",
+    "Environment": "id",
+    "Build": "id",
+}
+
+
+def ensure_constraints(driver: Driver, database: str) -> None:
+    for label, key in UNIQUE_IDS.items():
+        driver.execute_query(
+            f"CREATE CONSTRAINT {label.lower()}_{key} IF NOT EXISTS "
+            f"FOR (n:{label}) REQUIRE n.{key} IS UNIQUE",
+            database_=database,
+        )
+    driver.execute_query("CALL db.awaitIndexes(300)", database_=database)

@@ -1,0 +1,184 @@
+"""The local embedded Neo4j: build the launcher with Maven, start, stop, report status.
+
+The launcher is the Maven project in ``pipeline/neo4j`` (Neo4j 5.26 community with Bolt, the same
+version as docker-compose.yml). ``start`` runs it in the background and records pid, port, data
+directory and log file in ``<state dir>/neo4j.json``; ``stop`` and ``status`` read that record.
+The state directory is ``$TC_HOME`` or ``~/.torchcell``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from torchcell.errors import TorchCellError
+
+MAIN_CLASS = "org.torchcell.neo4j.Launcher"
+READY_TIMEOUT_S = 180.0
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("TC_HOME", Path.home() / ".torchcell"))
+
+
+def launcher_dir() -> Path:
+    """``pipeline/neo4j`` of this checkout, or ``$TC_NEO4J_LAUNCHER`` when set."""
+    override = os.environ.get("TC_NEO4J_LAUNCHER")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "pipeline" / "neo4j"
+
+
+@dataclass(frozen=True)
+class ServerState:
+    pid: int
+    port: int
+    home: str
+    log: str
+
+    @property
+    def uri(self) -> str:
+        return f"bolt://127.0.0.1:{self.port}"
+
+
+def _state_file() -> Path:
+    return state_dir() / "neo4j.json"
+
+
+def read_state() -> ServerState | None:
+    """The recorded local server, or None when none was started (or it has died)."""
+    path = _state_file()
+    if not path.exists():
+        return None
+    state = ServerState(**json.loads(path.read_text()))
+    if not _alive(state.pid):
+        path.unlink(missing_ok=True)
+        return None
+    return state
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); reap it if it is ours.
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
+
+
+def build_launcher(quiet: bool = True) -> Path:
+    """Compile the launcher once (Maven, offline after the first run); return its directory."""
+    root = launcher_dir()
+    lib = root / "target" / "lib"
+    classes = root / "target" / "classes"
+    if lib.is_dir() and classes.is_dir():
+        pom_time = (root / "pom.xml").stat().st_mtime
+        sources = list((root / "src").rglob("*.java"))
+        newest = max([pom_time, *(p.stat().st_mtime for p in sources)])
+        if min(lib.stat().st_mtime, classes.stat().st_mtime) >= newest:
+            return root
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise TorchCellError(
+            "Maven (mvn) is not on PATH; it is needed once to build the local Neo4j in "
+            f"{root}. Install Maven and a JDK 17+, or use docker compose and TC_NEO4J_URI."
+        )
+    cmd = [mvn, "-B", "package", "-DskipTests"] + (["-q"] if quiet else [])
+    result = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
+        raise TorchCellError(f"building the local Neo4j failed ({' '.join(cmd)} in {root}):\n{tail}")
+    (root / "target" / "lib").touch()
+    (root / "target" / "classes").touch()
+    return root
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(
+    port: int = 7687,
+    home: Path | None = None,
+    heap: str = "1g",
+    pagecache_mb: int = 256,
+    timeout_s: float = READY_TIMEOUT_S,
+) -> ServerState:
+    """Start the local Neo4j in the background and wait until it answers on Bolt.
+
+    Returns the existing server's record when one is already running.
+    """
+    running = read_state()
+    if running is not None:
+        return running
+    if not port_is_free(port):
+        raise TorchCellError(
+            f"port {port} is already in use; pass --port to choose another one, or point "
+            "TC_NEO4J_URI at the server that is listening there"
+        )
+    java = shutil.which("java")
+    if java is None:
+        raise TorchCellError("java is not on PATH; the local Neo4j needs a JDK 17 or newer")
+    root = build_launcher()
+    home = Path(home) if home else state_dir() / "neo4j"
+    home.mkdir(parents=True, exist_ok=True)
+    log = home / "launcher.log"
+    classpath = f"{root / 'target' / 'classes'}{os.pathsep}{root / 'target' / 'lib'}/*"
+    cmd = [
+        java, f"-Xmx{heap}", "-XX:+UseG1GC", "-cp", classpath, MAIN_CLASS,
+        "--home", str(home), "--port", str(port), "--pagecache-mb", str(pagecache_mb),
+    ]  # fmt: skip
+    with log.open("ab") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    state = ServerState(pid=proc.pid, port=port, home=str(home), log=str(log))
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise TorchCellError(f"the local Neo4j exited with code {proc.returncode}; log {log}:\n{_tail(log)}")
+        if "torchcell-neo4j: ready" in log.read_text(errors="replace") and not port_is_free(port):
+            state_dir().mkdir(parents=True, exist_ok=True)
+            _state_file().write_text(json.dumps(asdict(state)))
+            return state
+        time.sleep(0.5)
+    proc.terminate()
+    raise TorchCellError(f"the local Neo4j did not answer within {timeout_s:.0f} s; log {log}:\n{_tail(log)}")
+
+
+def stop(timeout_s: float = 60.0) -> ServerState | None:
+    """Stop the recorded server (SIGTERM, clean shutdown); return what was stopped, if anything."""
+    state = read_state()
+    if state is None:
+        return None
+    os.kill(state.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while _alive(state.pid):
+        if time.monotonic() > deadline:
+            os.kill(state.pid, signal.SIGKILL)
+            break
+        time.sleep(0.2)
+    _state_file().unlink(missing_ok=True)
+    return state
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

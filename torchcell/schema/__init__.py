@@ -1,0 +1,27 @@
+"""The one definition of a valid record (pydantic models)."""
+
+from torchcell.schema.records import (
+    PERTURBATION_KINDS,
+    Dataset,
+    Environment,
+    Experiment,
+    Gene,
+    Perturbation,
+    PerturbationKind,
+    environment_id,
+    experiment_id,
+    perturbation_key,
+)
+
+__all__ = [
+    "PERTURBATION_KINDS",
+    "Dataset",
+    "Environment",
+    "Experiment",
+    "Gene",
+    "Perturbation",
+    "PerturbationKind",
+    "environment_id",
+    "experiment_id",
+    "perturbation_key",
+]

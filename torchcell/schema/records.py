@@ -1,0 +1,121 @@
+"""Pydantic models for the records that enter the graph.
+
+Parsers work on whole columns (polars) for speed; these models are the contract those columns
+must meet. They are applied at the boundaries: to a sample of every parsed table and to every
+record a user builds by hand. ``experiment_id`` is the one place an experiment's identity is
+defined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+PerturbationKind = Literal["deletion", "temperature_sensitive", "damp", "suppressor"]
+PERTURBATION_KINDS: tuple[str, ...] = ("deletion", "temperature_sensitive", "damp", "suppressor")
+
+SYSTEMATIC_NAME = r"^[A-Za-z0-9][A-Za-z0-9\-\.()]*$"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Gene(_Record):
+    """A genomic feature with a systematic name (an ORF, a tRNA gene, ...)."""
+
+    id: str = Field(pattern=SYSTEMATIC_NAME, description="systematic name, e.g. YAL001C")
+    name: str | None = Field(None, description="standard name, e.g. TFC3")
+    feature_type: str
+    qualifier: str | None = None
+    chromosome: str | None = Field(
+        None, description="'1'..'16', '17' (mitochondrion) or '2-micron' (plasmid), as SGD writes it"
+    )
+    start: int | None = Field(None, ge=1)
+    end: int | None = Field(None, ge=1)
+    strand: Literal["W", "C"] | None = None
+    aliases: list[str] = Field(default_factory=list)
+
+
+class Perturbation(_Record):
+    gene: str = Field(pattern=SYSTEMATIC_NAME)
+    kind: PerturbationKind
+    allele: str | None = None
+    strain: str | None = Field(None, description="the screen's strain id, e.g. YAL002W_dma23")
+
+
+class Environment(_Record):
+    media: str
+    temperature: float = Field(ge=0, le=60, description="degrees Celsius")
+
+    @property
+    def id(self) -> str:
+        return environment_id(self.media, self.temperature)
+
+
+class Dataset(_Record):
+    name: str
+    doi: str | None = None
+    version: str | None = None
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    if value is None:
+        return None
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+class Experiment(_Record):
+    """One measurement of one genotype in one environment."""
+
+    dataset: str
+    perturbations: list[Perturbation] = Field(min_length=1)
+    environment: Environment
+    fitness: float | None = Field(None, ge=0)
+    fitness_std: float | None = Field(None, ge=0)
+    gene_interaction: float | None = None
+    gene_interaction_p_value: float | None = Field(None, ge=0, le=1)
+
+    @field_validator("fitness", "fitness_std", "gene_interaction", "gene_interaction_p_value")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        return _finite_or_none(value)
+
+    @model_validator(mode="after")
+    def _has_a_label(self) -> Experiment:
+        if self.fitness is None and self.gene_interaction is None:
+            raise ValueError("an experiment needs at least one label (fitness or gene_interaction)")
+        return self
+
+    @property
+    def id(self) -> str:
+        perturbations = ";".join(
+            sorted(perturbation_key(p.gene, p.kind, p.allele, p.strain) for p in self.perturbations)
+        )
+        return experiment_id(self.dataset, perturbations, self.environment.id)
+
+
+def environment_id(media: str, temperature: float) -> str:
+    """``YPD@30C``: media and temperature, the identity of an environment."""
+    return f"{media}@{temperature:g}C"
+
+
+def perturbation_key(gene: str, kind: str, allele: str | None, strain: str | None) -> str:
+    """One perturbation as text: ``gene:kind:allele:strain`` (empty where unknown)."""
+    return f"{gene}:{kind}:{allele or ''}:{strain or ''}"
+
+
+def experiment_id(dataset: str, perturbations: str, environment: str) -> str:
+    """Stable id of an experiment: a hash of dataset, perturbations and environment id.
+
+    ``perturbations`` is the experiment's ``perturbation_key``s, sorted and joined with ``;``.
+    The same measurement listed twice gets the same id, so a duplicate is seen, not loaded twice.
+    Vectorized parsers build the same text column-wise and call this on each row.
+    """
+    canonical = f"{dataset}|{perturbations}|{environment}"
+    return hashlib.blake2b(canonical.encode("utf-8"), digest_size=16).hexdigest()
