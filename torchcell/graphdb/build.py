@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,24 +18,18 @@ import polars as pl
 from neo4j import Driver
 
 import torchcell
+from torchcell.checksum import sha256_file
 from torchcell.errors import SourceError, TorchCellError
 from torchcell.graphdb import cypher
 from torchcell.graphdb.constraints import ensure_constraints
 from torchcell.graphdb.stats import GraphCounts, graph_counts
+from torchcell.progress import Progress, no_progress
 from torchcell.schema import environment_id
 from torchcell.sources import costanzo2016, sgd
 from torchcell.sources.experiments import FIELD, ExperimentTables
 from torchcell.sources.table import LINE
 
 BATCH_ROWS = 5_000
-
-Progress = Callable[[str, int], Callable[[int], None]]
-"""``progress(description, total)`` returns ``advance(n)``; the CLI passes a rich progress bar."""
-
-
-def _no_progress(description: str, total: int) -> Callable[[int], None]:
-    return lambda n: None
-
 
 @dataclass(frozen=True)
 class BuildInputs:
@@ -75,14 +68,6 @@ class BuildReport:
     experiments: int
     unscored: int
     counts: GraphCounts
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def build_id(checksums: dict[str, str]) -> str:
@@ -137,7 +122,7 @@ def load(
     database: str,
     genes: pl.DataFrame,
     tables: list[ExperimentTables],
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
 ) -> None:
     """Write the parsed records with batched MERGE statements (idempotent)."""
     ensure_constraints(driver, database)
@@ -150,12 +135,12 @@ def load(
     datasets = pl.DataFrame(
         [d.model_dump() for d in (costanzo2016.SMF_DATASET, costanzo2016.DMF_DATASET)]
     ).filter(pl.col("name").is_in(experiments["dataset"].unique().implode()))
-    _write(driver, database, cypher.DATASETS, datasets, _no_progress("", 0))
+    _write(driver, database, cypher.DATASETS, datasets, no_progress("", 0))
     envs = experiments.select("media", "temperature").unique().sort("media", "temperature")
     envs = envs.with_columns(
         pl.Series("id", [environment_id(m, t) for m, t in envs.iter_rows()], dtype=pl.String)
     )
-    _write(driver, database, cypher.ENVIRONMENTS, envs, _no_progress("", 0))
+    _write(driver, database, cypher.ENVIRONMENTS, envs, no_progress("", 0))
     experiments = experiments.join(
         envs.rename({"id": "environment_id"}), on=["media", "temperature"], how="left"
     )
@@ -170,11 +155,11 @@ def load(
 
 
 def build_graph(
-    driver: Driver, database: str, source_dir: Path, progress: Progress = _no_progress
+    driver: Driver, database: str, source_dir: Path, progress: Progress = no_progress
 ) -> BuildReport:
     inputs = BuildInputs.find(source_dir)
     genes, tables = parse_inputs(inputs)
-    checksums = {p.name: sha256(p) for p in inputs.files()}
+    checksums = {p.name: sha256_file(p) for p in inputs.files()}
     load(driver, database, genes, tables, progress)
     bid = build_id(checksums)
     driver.execute_query(

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from torchcell.errors import TorchCellError
+from torchcell.paths import LAUNCHER_DIR
 
 MAIN_CLASS = "org.torchcell.neo4j.Launcher"
 READY_TIMEOUT_S = 180.0
@@ -33,7 +34,7 @@ def launcher_dir() -> Path:
     override = os.environ.get("TC_NEO4J_LAUNCHER")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "pipeline" / "neo4j"
+    return LAUNCHER_DIR
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The ``tc`` command line: thin commands that parse options and call one library function."""

@@ -1,0 +1,35 @@
+"""A small baseline model: learnable gene embeddings pooled over the perturbed set (Deep Sets).
+
+``prediction = rho( sum over perturbed genes g of phi(embedding[g] + kind_embedding[kind]) )``.
+phi is applied to every gene once per batch, then a (B × N) mask product sums the perturbed
+ones, so the cost is one pass over the gene table per batch, not one per sample.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers += [nn.GELU(), nn.Dropout(dropout)]
+    return nn.Sequential(*layers)
+
+
+class GeneSetModel(nn.Module):
+    def __init__(self, num_genes: int, num_labels: int, hidden: int = 64, dropout: float = 0.0):
+        super().__init__()
+        self.num_genes = num_genes
+        self.gene = nn.Embedding(num_genes, hidden)
+        self.phi = mlp([hidden, hidden, hidden], dropout)
+        self.rho = mlp([hidden, hidden, num_labels], dropout)
+
+    def forward(self, pert_mask: torch.Tensor) -> torch.Tensor:
+        """``pert_mask``: (B, num_genes) bool; returns (B, num_labels)."""
+        per_gene = self.phi(self.gene.weight)
+        pooled = pert_mask.to(per_gene.dtype) @ per_gene
+        return self.rho(pooled)

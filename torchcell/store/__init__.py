@@ -1,0 +1,1 @@
+"""LMDB shards of experiments, their manifest, and materialization from the graph."""

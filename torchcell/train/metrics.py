@@ -1,0 +1,41 @@
+"""Per-label regression metrics on the original label scale, NaN labels skipped."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def pearson(pred: torch.Tensor, true: torch.Tensor) -> float:
+    if pred.numel() < 2:
+        return float("nan")
+    p = pred.double() - pred.double().mean()
+    t = true.double() - true.double().mean()
+    denom = math.sqrt(float((p * p).sum()) * float((t * t).sum()))
+    return float((p * t).sum()) / denom if denom > 0 else float("nan")
+
+
+def spearman(pred: torch.Tensor, true: torch.Tensor) -> float:
+    def ranks(x: torch.Tensor) -> torch.Tensor:
+        order = x.argsort()
+        r = torch.empty_like(order, dtype=torch.double)
+        r[order] = torch.arange(len(x), dtype=torch.double)
+        return r
+
+    return pearson(ranks(pred), ranks(true)) if pred.numel() >= 2 else float("nan")
+
+
+def regression_metrics(pred: torch.Tensor, true: torch.Tensor, labels: list[str]) -> dict:
+    """``pred``/``true``: (n, len(labels)); returns {label: {n, mse, pearson, spearman}}."""
+    out = {}
+    for j, label in enumerate(labels):
+        keep = ~torch.isnan(true[:, j])
+        p, t = pred[keep, j], true[keep, j]
+        out[label] = {
+            "n": int(keep.sum()),
+            "mse": float(((p - t) ** 2).mean()) if keep.any() else float("nan"),
+            "pearson": pearson(p, t),
+            "spearman": spearman(p, t),
+        }
+    return out
