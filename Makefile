@@ -1,0 +1,31 @@
+# The two commands of the README. Both create the virtual environment when it is missing.
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+
+.PHONY: demo test venv neo4j clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+neo4j:
+	cd pipeline/neo4j && mvn -B -q package -DskipTests
+
+# Build the graph from the bundled sample, materialize a dataset, train a small model.
+demo: venv neo4j
+	$(BIN)/tc db start
+	$(BIN)/tc build-db --source-dir pipeline/sample
+	$(BIN)/tc materialize-dataset pipeline/datasets/costanzo2016_sample.yaml --out runs/datasets/costanzo2016_sample
+	$(BIN)/tc train pipeline/train/demo.yaml
+	@echo "results: runs/datasets/costanzo2016_sample (LMDB shard + manifest.json), runs/train/demo (model.pt + metrics.json)"
+	@echo "the local Neo4j keeps running; stop it with: $(BIN)/tc db stop"
+
+test: venv neo4j
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf runs .pytest_cache

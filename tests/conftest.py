@@ -1,0 +1,82 @@
+"""Shared fixtures: the project's own embedded Neo4j, started once per test session.
+
+Tests that need Neo4j take the ``neo4j`` fixture. Under CI=true a Neo4j that cannot start
+fails those tests loudly; elsewhere they are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from torchcell.graphdb import local_server
+from torchcell.graphdb.connection import Neo4jSettings, open_driver
+from torchcell.paths import SAMPLE_DIR
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TC = str(Path(sys.executable).with_name("tc"))
+
+
+def unavailable(reason: str):
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def neo4j(tmp_path_factory) -> Neo4jSettings:
+    """A running embedded Neo4j on a free port with a temporary data directory."""
+    home = tmp_path_factory.mktemp("tc_home")
+    previous = os.environ.get("TC_HOME")
+    os.environ["TC_HOME"] = str(home)
+    try:
+        state = local_server.start(port=local_server.free_port(), home=home / "neo4j", heap="768m")
+    except Exception as err:  # noqa: BLE001 - any failure to start is reported the same way
+        unavailable(f"the embedded Neo4j could not start: {err}")
+    settings = Neo4jSettings(uri=state.uri)
+    os.environ["TC_NEO4J_URI"] = state.uri
+    yield settings
+    local_server.stop()
+    os.environ.pop("TC_NEO4J_URI", None)
+    if previous is None:
+        os.environ.pop("TC_HOME", None)
+    else:
+        os.environ["TC_HOME"] = previous
+
+
+@pytest.fixture
+def driver(neo4j):
+    with open_driver(neo4j) as drv:
+        yield drv
+
+
+@pytest.fixture
+def empty_graph(driver):
+    """The graph emptied before the test (constraints stay)."""
+    with driver.session() as session:
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+    return driver
+
+
+@pytest.fixture
+def sample_copy(tmp_path) -> Path:
+    """A writable copy of the bundled sample, for tests that corrupt a file."""
+    dst = tmp_path / "sample"
+    shutil.copytree(SAMPLE_DIR, dst, ignore=shutil.ignore_patterns("*.py", "*.md"))
+    return dst
+
+
+def run_tc(
+    *args: str, env: dict | None = None, unset: tuple[str, ...] = (), check: bool = True
+) -> subprocess.CompletedProcess:
+    """Run the real ``tc`` console script with this process's environment plus ``env``, less ``unset``."""
+    environ = {k: v for k, v in {**os.environ, **(env or {})}.items() if k not in unset}
+    result = subprocess.run([TC, *args], capture_output=True, text=True, env=environ, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"tc {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result

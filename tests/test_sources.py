@@ -1,0 +1,132 @@
+"""Parsers on the real-format sample: counts, values, and errors that name file, line and field."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sample_counts import expected_counts
+from torchcell.errors import SourceError
+from torchcell.graphdb.build import BuildInputs, parse_inputs
+from torchcell.schema import Environment, Experiment, Perturbation
+from torchcell.sources import costanzo2016, sgd
+from torchcell.paths import SAMPLE_DIR
+
+SGA = SAMPLE_DIR / "SGA_sample_GENERATED.txt"
+SMF = SAMPLE_DIR / "strain_ids_and_single_mutant_fitness.tsv"
+FEATURES = SAMPLE_DIR / "SGD_features.tab"
+
+
+def test_genes_match_an_independent_count():
+    genes = sgd.parse_genes(FEATURES)
+    assert genes.height == expected_counts()["Gene"]
+    pau8 = genes.filter(genes["id"] == "YAL068C").row(0, named=True)
+    # SGD writes Crick-strand coordinates stop-first (2169, 1807); we keep start < end.
+    assert (pau8["name"], pau8["chromosome"], pau8["start"], pau8["end"], pau8["strand"]) == (
+        "PAU8", "1", 1807, 2169, "C"
+    )
+
+
+def test_single_mutants_one_experiment_per_measured_temperature():
+    tables = costanzo2016.parse_single_mutants(SMF)
+    assert tables.experiments.height == expected_counts()["single"]
+    vps8 = tables.perturbations.filter(tables.perturbations["strain"] == "YAL002W_dma23")
+    assert set(vps8["kind"]) == {"deletion"} and set(vps8["allele"]) == {"vps8"}
+    exp = tables.experiments.filter(tables.experiments["id"].is_in(vps8["experiment_id"].implode()))
+    assert sorted(exp["temperature"]) == [26.0, 30.0]
+    assert set(exp["fitness"]) == {0.764}
+
+
+def test_double_mutants_keep_labels_and_both_genes():
+    tables = costanzo2016.parse_double_mutants(SGA)
+    assert tables.experiments.height == expected_counts()["double"]
+    assert tables.perturbations.height == 2 * tables.experiments.height
+    first = tables.experiments.row(0, named=True)
+    assert first["_line"] == 2 and first["temperature"] == 30.0
+    assert first["gene_interaction"] == 0.0303 and first["fitness"] == 0.99
+    kinds = set(tables.perturbations["kind"])
+    assert kinds == {"deletion", "temperature_sensitive"}
+
+
+def test_parser_ids_equal_schema_ids():
+    tables = costanzo2016.parse_double_mutants(SGA)
+    row = tables.experiments.row(0, named=True)
+    perts = tables.perturbations.filter(tables.perturbations["experiment_id"] == row["id"])
+    record = Experiment(
+        dataset=row["dataset"],
+        environment=Environment(media=row["media"], temperature=row["temperature"]),
+        perturbations=[Perturbation(**p) for p in perts.select("gene", "kind", "allele", "strain").to_dicts()],
+        fitness=row["fitness"],
+        gene_interaction=row["gene_interaction"],
+    )
+    assert record.id == row["id"]
+
+
+def corrupt(src: Path, dst: Path, line: int, old: str, new: str) -> Path:
+    lines = src.read_text(encoding="utf-8").split("\n")
+    assert old in lines[line - 1], (old, lines[line - 1])
+    lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    dst.write_text("\n".join(lines), encoding="utf-8")
+    return dst
+
+
+@pytest.mark.parametrize(
+    ("line", "old", "new", "field", "problem"),
+    [
+        (3, "0.9522", "0.95x2", "Double mutant fitness", "'0.95x2' is not a finite number"),
+        (5, "YBL039C_sn4425", "YBL039C-sn4425", "Query Strain ID", "is not a strain id"),
+        (4, "TSA26", "TSA28", "Arraytype/Temp", "is not an array type"),
+        (6, "\t0.0", "\tinf", None, None),
+    ],
+)
+def test_malformed_sga_row_is_named(tmp_path, line, old, new, field, problem):
+    bad = corrupt(SGA, tmp_path / SGA.name, line, old, new)
+    with pytest.raises(SourceError) as err:
+        costanzo2016.parse_double_mutants(bad)
+    assert err.value.path == bad and err.value.line == line
+    if field is not None:
+        assert err.value.field == field and problem in str(err.value)
+    assert f"line {line}" in str(err.value)
+
+
+def test_row_with_a_missing_field(tmp_path):
+    lines = SGA.read_text(encoding="utf-8").split("\n")
+    lines[6] = lines[6].rsplit("\t", 1)[0]
+    bad = tmp_path / SGA.name
+    bad.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(SourceError, match=r"line 7: expected 11 fields"):
+        costanzo2016.parse_double_mutants(bad)
+
+
+def test_changed_header_is_rejected(tmp_path):
+    bad = corrupt(SGA, tmp_path / SGA.name, 1, "P-value", "Pvalue")
+    with pytest.raises(SourceError, match="line 1: unexpected header"):
+        costanzo2016.parse_double_mutants(bad)
+
+
+def test_duplicate_row_is_an_error(tmp_path):
+    lines = SGA.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    bad = tmp_path / SGA.name
+    bad.write_text("\n".join([*lines, lines[10]]) + "\n", encoding="utf-8")
+    with pytest.raises(SourceError) as err:
+        costanzo2016.parse_double_mutants(bad)
+    assert err.value.line == len(lines) + 1 and "same genotype" in str(err.value) and "line 11" in str(err.value)
+
+
+def test_missing_fitness_value_in_smf(tmp_path):
+    bad = corrupt(SMF, tmp_path / SMF.name, 5, "\t0.764\t", "\tabc\t")
+    with pytest.raises(SourceError) as err:
+        costanzo2016.parse_single_mutants(bad)
+    assert err.value.line == 5 and err.value.field == "Single mutant fitness (26°)"
+
+
+def test_unknown_gene_is_reported_with_its_line(tmp_path):
+    sample = tmp_path / "sample"
+    shutil.copytree(SAMPLE_DIR, sample, ignore=shutil.ignore_patterns("*.py", "*.md"))
+    corrupt(SGA, sample / SGA.name, 9, "YBL039C_sn4425", "YZZ999W_sn4425")
+    with pytest.raises(SourceError) as err:
+        parse_inputs(BuildInputs.find(sample))
+    assert err.value.line == 9 and err.value.field == "Query Strain ID"
+    assert "'YZZ999W' is not in the genome" in str(err.value)
