@@ -59,7 +59,9 @@ def driver(neo4j):
 def empty_graph(driver):
     """The graph emptied before the test (constraints stay)."""
     with driver.session() as session:
-        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+        session.run(
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+        ).consume()
     return driver
 
 
@@ -78,5 +80,7 @@ def run_tc(
     environ = {k: v for k, v in {**os.environ, **(env or {})}.items() if k not in unset}
     result = subprocess.run([TC, *args], capture_output=True, text=True, env=environ, timeout=600)
     if check and result.returncode != 0:
-        raise AssertionError(f"tc {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"tc {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result

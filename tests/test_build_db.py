@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conftest import run_tc
 from sample_counts import expected_counts
+
 from torchcell.graphdb.stats import graph_counts
 from torchcell.paths import SAMPLE_DIR
 
@@ -18,11 +19,15 @@ def test_build_db_counts_equal_the_files_and_a_rerun_changes_nothing(empty_graph
     assert counts.relationships["PERTURBS"] == want["PERTURBS"]
     assert counts.relationships["IN_DATASET"] == want["Experiment"]
     assert counts.relationships["UNDER"] == want["Experiment"]
-    build_ids = [r["id"] for r in empty_graph.execute_query("MATCH (b:Build) RETURN b.id AS id").records]
+    build_ids = [
+        r["id"] for r in empty_graph.execute_query("MATCH (b:Build) RETURN b.id AS id").records
+    ]
 
     run_tc("build-db", "--source-dir", str(SAMPLE_DIR))
     assert graph_counts(empty_graph, "neo4j") == counts
-    again = [r["id"] for r in empty_graph.execute_query("MATCH (b:Build) RETURN b.id AS id").records]
+    again = [
+        r["id"] for r in empty_graph.execute_query("MATCH (b:Build) RETURN b.id AS id").records
+    ]
     assert again == build_ids and len(build_ids) == 1
 
 
@@ -36,7 +41,14 @@ def test_labels_round_trip(empty_graph):
     ).records
     assert len(record) == 1
     r = record[0]
-    assert (r["f"], r["sd"], r["eps"], r["p"], r["t"], r["gene"]) == (0.9522, 0.0518, -0.0434, 0.0938, 30.0, "YBR259W")
+    assert (r["f"], r["sd"], r["eps"], r["p"], r["t"], r["gene"]) == (
+        0.9522,
+        0.0518,
+        -0.0434,
+        0.0938,
+        30.0,
+        "YBR259W",
+    )
 
 
 def test_malformed_row_exits_nonzero_naming_file_line_field(empty_graph, sample_copy):
@@ -47,7 +59,9 @@ def test_malformed_row_exits_nonzero_naming_file_line_field(empty_graph, sample_
     result = run_tc("build-db", "--source-dir", str(sample_copy), check=False)
     assert result.returncode == 2
     message = " ".join(result.stderr.split())
-    assert f"{sga}, line 3, field 'Double mutant fitness': '0.95x2' is not a finite number" in message
+    assert (
+        f"{sga}, line 3, field 'Double mutant fitness': '0.95x2' is not a finite number" in message
+    )
     assert "Traceback" not in result.stderr
     # Nothing was loaded: the parse fails before the first write.
     assert graph_counts(empty_graph, "neo4j").nodes == {}
@@ -57,7 +71,12 @@ def test_dead_neo4j_says_how_to_start_one(neo4j, tmp_path):
     dead = {"TC_NEO4J_URI": "bolt://127.0.0.1:1", "TC_HOME": str(tmp_path)}
     for args in (
         ["build-db"],
-        ["materialize-dataset", "pipeline/datasets/costanzo2016_sample.yaml", "--out", str(tmp_path / "ds")],
+        [
+            "materialize-dataset",
+            "pipeline/datasets/costanzo2016_sample.yaml",
+            "--out",
+            str(tmp_path / "ds"),
+        ],
         ["db", "status"],
         ["db", "stats"],
     ):

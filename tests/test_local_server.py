@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from conftest import run_tc
+
 from torchcell.graphdb.local_server import free_port, port_is_free
 
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 import torch
+from conftest import run_tc
 from torch_geometric.data import Batch, HeteroData
 
-from conftest import run_tc
 from torchcell.cell import Neo4jCellDataset
 from torchcell.checksum import sha256_file
 from torchcell.graphdb.query_spec import DatasetSpec
@@ -73,7 +73,9 @@ def test_dataset_returns_heterodata_with_mask_and_labels(dataset_dir):
     assert isinstance(sample, HeteroData)
     assert sample["gene"].num_nodes == dataset.num_genes
     assert sample["gene"].pert_mask.sum() == len(sample["gene"].perturbed)
-    assert torch.equal(sample["gene"].pert_mask.nonzero().flatten(), sample["gene"].perturbed.sort().values)
+    assert torch.equal(
+        sample["gene"].pert_mask.nonzero().flatten(), sample["gene"].perturbed.sort().values
+    )
     assert sample.y.shape == (1, 2)
     # No per-sample copy of a graph: the sample has no edges and no node features.
     assert sample.edge_types == [] and "x" not in sample["gene"]

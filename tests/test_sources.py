@@ -6,13 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from sample_counts import expected_counts
+
 from torchcell.errors import SourceError
 from torchcell.graphdb.build import BuildInputs, parse_inputs
+from torchcell.paths import SAMPLE_DIR
 from torchcell.schema import Environment, Experiment, Perturbation
 from torchcell.sources import costanzo2016, sgd
-from torchcell.paths import SAMPLE_DIR
 
 SGA = SAMPLE_DIR / "SGA_sample_GENERATED.txt"
 SMF = SAMPLE_DIR / "strain_ids_and_single_mutant_fitness.tsv"
@@ -25,7 +25,11 @@ def test_genes_match_an_independent_count():
     pau8 = genes.filter(genes["id"] == "YAL068C").row(0, named=True)
     # SGD writes Crick-strand coordinates stop-first (2169, 1807); we keep start < end.
     assert (pau8["name"], pau8["chromosome"], pau8["start"], pau8["end"], pau8["strand"]) == (
-        "PAU8", "1", 1807, 2169, "C"
+        "PAU8",
+        "1",
+        1807,
+        2169,
+        "C",
     )
 
 
@@ -57,7 +61,9 @@ def test_parser_ids_equal_schema_ids():
     record = Experiment(
         dataset=row["dataset"],
         environment=Environment(media=row["media"], temperature=row["temperature"]),
-        perturbations=[Perturbation(**p) for p in perts.select("gene", "kind", "allele", "strain").to_dicts()],
+        perturbations=[
+            Perturbation(**p) for p in perts.select("gene", "kind", "allele", "strain").to_dicts()
+        ],
         fitness=row["fitness"],
         gene_interaction=row["gene_interaction"],
     )
@@ -112,7 +118,11 @@ def test_duplicate_row_is_an_error(tmp_path):
     bad.write_text("\n".join([*lines, lines[10]]) + "\n", encoding="utf-8")
     with pytest.raises(SourceError) as err:
         costanzo2016.parse_double_mutants(bad)
-    assert err.value.line == len(lines) + 1 and "same genotype" in str(err.value) and "line 11" in str(err.value)
+    assert (
+        err.value.line == len(lines) + 1
+        and "same genotype" in str(err.value)
+        and "line 11" in str(err.value)
+    )
 
 
 def test_missing_fitness_value_in_smf(tmp_path):

@@ -5,18 +5,30 @@ from __future__ import annotations
 import json
 
 import torch
-
 from conftest import run_tc
+
 from torchcell.paths import PIPELINE, SAMPLE_DIR
 
 
 def test_train_writes_checkpoint_and_metrics(empty_graph, tmp_path):
     run_tc("build-db", "--source-dir", str(SAMPLE_DIR))
     data = tmp_path / "dataset"
-    run_tc("materialize-dataset", str(PIPELINE / "datasets/costanzo2016_sample.yaml"), "--out", str(data))
+    run_tc(
+        "materialize-dataset",
+        str(PIPELINE / "datasets/costanzo2016_sample.yaml"),
+        "--out",
+        str(data),
+    )
     out = tmp_path / "train"
     result = run_tc(
-        "train", str(PIPELINE / "train/demo.yaml"), "--dataset", str(data), "--output", str(out), "--epochs", "4"
+        "train",
+        str(PIPELINE / "train/demo.yaml"),
+        "--dataset",
+        str(data),
+        "--output",
+        str(out),
+        "--epochs",
+        "4",
     )
     assert "val pearson fitness" in result.stdout
     metrics = json.loads((out / "metrics.json").read_text())

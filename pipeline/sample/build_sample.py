@@ -120,9 +120,17 @@ def generate_sga(smf_rows: list[list[str]], dst: Path, n_queries: int, n_arrays:
                 fout.write(
                     "\t".join(
                         [
-                            q[0], allele_name(q_tag, q[2]), a[0], allele_name(a_tag, a[2]),
-                            arraytype, f"{eps:.4f}", f"{p:.3e}", f"{f_q:.4f}", f"{f_a:.4f}",
-                            f"{dmf:.4f}", f"{sd:.4f}",
+                            q[0],
+                            allele_name(q_tag, q[2]),
+                            a[0],
+                            allele_name(a_tag, a[2]),
+                            arraytype,
+                            f"{eps:.4f}",
+                            f"{p:.3e}",
+                            f"{f_q:.4f}",
+                            f"{f_a:.4f}",
+                            f"{dmf:.4f}",
+                            f"{sd:.4f}",
                         ]
                     )
                     + "\n"

@@ -58,7 +58,9 @@ def db_start(
     with user_errors():
         console.print("starting the local Neo4j (the first start builds it with Maven) ...")
         state = local_server.start(port=port, home=data_dir, heap=heap, pagecache_mb=pagecache_mb)
-    console.print(f"Neo4j is running at {state.uri} (pid {state.pid}, data {state.home}, log {state.log})")
+    console.print(
+        f"Neo4j is running at {state.uri} (pid {state.pid}, data {state.home}, log {state.log})"
+    )
 
 
 @db_app.command("stop")
@@ -128,7 +130,9 @@ def build_db(
 
 @app.command("materialize-dataset")
 def materialize_dataset(
-    spec: Path = typer.Argument(..., help="Dataset spec YAML, e.g. pipeline/datasets/costanzo2016_sample.yaml."),
+    spec: Path = typer.Argument(
+        ..., help="Dataset spec YAML, e.g. pipeline/datasets/costanzo2016_sample.yaml."
+    ),
     out: Path = typer.Option(None, help="Output folder (default: runs/datasets/<spec name>)."),
 ) -> None:
     """Query the graph for a dataset spec and write an LMDB shard, genes.json and manifest.json.
@@ -146,9 +150,12 @@ def materialize_dataset(
         with open_driver(settings) as driver, progress_bar() as progress:
             manifest = materialize(driver, settings.database, dataset_spec, out, progress)
     stats = ", ".join(
-        f"{k} n={v['count']:,} mean={v['mean']:.4f} std={v['std']:.4f}" for k, v in manifest.label_stats.items()
+        f"{k} n={v['count']:,} mean={v['mean']:.4f} std={v['std']:.4f}"
+        for k, v in manifest.label_stats.items()
     )
-    console.print(f"wrote {manifest.count:,} experiments to {out} ({len(manifest.shards)} shard); {stats}")
+    console.print(
+        f"wrote {manifest.count:,} experiments to {out} ({len(manifest.shards)} shard); {stats}"
+    )
 
 
 @app.command("train")
@@ -180,7 +187,14 @@ def train_cmd(
         table.add_column(column, justify="left" if column in ("split", "label") else "right")
     for split, metrics in (("val", result.val), ("test", result.test)):
         for label, m in metrics.items():
-            table.add_row(split, label, str(m["n"]), f"{m['mse']:.5f}", f"{m['pearson']:.3f}", f"{m['spearman']:.3f}")
+            table.add_row(
+                split,
+                label,
+                str(m["n"]),
+                f"{m['mse']:.5f}",
+                f"{m['pearson']:.3f}",
+                f"{m['spearman']:.3f}",
+            )
     console.print(table)
     console.print(f"checkpoint {result.checkpoint}\nmetrics    {result.metrics_file}")
 

@@ -56,7 +56,9 @@ def user_errors(uri_hint: str | None = None) -> Iterator[None]:
         errors.print(f"[red]error:[/red] {err}", soft_wrap=True)
         raise typer.Exit(1) from None
     except (ServiceUnavailable, SessionExpired) as err:
-        errors.print(f"[red]error:[/red] {Neo4jUnavailable(uri_hint or 'the configured Neo4j', str(err))}")
+        errors.print(
+            f"[red]error:[/red] {Neo4jUnavailable(uri_hint or 'the configured Neo4j', str(err))}"
+        )
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         errors.print("interrupted")

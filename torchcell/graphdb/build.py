@@ -31,6 +31,7 @@ from torchcell.sources.table import LINE
 
 BATCH_ROWS = 5_000
 
+
 @dataclass(frozen=True)
 class BuildInputs:
     """The files of one build, found by their published names in a source directory."""
@@ -50,7 +51,9 @@ class BuildInputs:
 
         genome = matching(f"{sgd.FILE_NAME}", f"{sgd.FILE_NAME}.gz")
         if not genome:
-            raise TorchCellError(f"{source_dir} has no {sgd.FILE_NAME}: the genome defines the genes")
+            raise TorchCellError(
+                f"{source_dir} has no {sgd.FILE_NAME}: the genome defines the genes"
+            )
         return cls(
             genome=genome[0],
             single_mutants=matching("strain_ids_and_single_mutant_fitness.tsv*"),
@@ -99,7 +102,10 @@ def parse_inputs(inputs: BuildInputs) -> tuple[pl.DataFrame, list[ExperimentTabl
         check_known_genes(genes, table, inputs.genome)
     if len(tables) > 1:
         ids = pl.concat(
-            [t.experiments.select("id", LINE, pl.lit(i).alias("file")) for i, t in enumerate(tables)]
+            [
+                t.experiments.select("id", LINE, pl.lit(i).alias("file"))
+                for i, t in enumerate(tables)
+            ]
         )
         dup = ids.filter(pl.col("id").is_duplicated()).sort("file", LINE)
         if dup.height:

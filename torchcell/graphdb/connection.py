@@ -44,7 +44,9 @@ def resolve_settings() -> Neo4jSettings:
         )
     state = local_server.read_state()
     if state is None:
-        raise Neo4jUnavailable(DEFAULT_URI, "TC_NEO4J_URI is not set and no local server is running")
+        raise Neo4jUnavailable(
+            DEFAULT_URI, "TC_NEO4J_URI is not set and no local server is running"
+        )
     return Neo4jSettings(uri=state.uri, database=database)
 
 

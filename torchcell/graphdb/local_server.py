@@ -101,7 +101,9 @@ def build_launcher(quiet: bool = True) -> Path:
     result = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
-        raise TorchCellError(f"building the local Neo4j failed ({' '.join(cmd)} in {root}):\n{tail}")
+        raise TorchCellError(
+            f"building the local Neo4j failed ({' '.join(cmd)} in {root}):\n{tail}"
+        )
     (root / "target" / "lib").touch()
     (root / "target" / "classes").touch()
     return root
@@ -155,14 +157,18 @@ def start(
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise TorchCellError(f"the local Neo4j exited with code {proc.returncode}; log {log}:\n{_tail(log)}")
+            raise TorchCellError(
+                f"the local Neo4j exited with code {proc.returncode}; log {log}:\n{_tail(log)}"
+            )
         if "torchcell-neo4j: ready" in log.read_text(errors="replace") and not port_is_free(port):
             state_dir().mkdir(parents=True, exist_ok=True)
             _state_file().write_text(json.dumps(asdict(state)))
             return state
         time.sleep(0.5)
     proc.terminate()
-    raise TorchCellError(f"the local Neo4j did not answer within {timeout_s:.0f} s; log {log}:\n{_tail(log)}")
+    raise TorchCellError(
+        f"the local Neo4j did not answer within {timeout_s:.0f} s; log {log}:\n{_tail(log)}"
+    )
 
 
 def stop(timeout_s: float = 60.0) -> ServerState | None:

@@ -31,7 +31,9 @@ class DatasetSpec(BaseModel):
     datasets: list[str] = Field(min_length=1, description="Dataset node names")
     min_genes: int = Field(1, ge=1, le=3)
     max_genes: int = Field(3, ge=1, le=3)
-    labels: list[Label] = Field(default_factory=lambda: ["fitness", "gene_interaction"], min_length=1)
+    labels: list[Label] = Field(
+        default_factory=lambda: ["fitness", "gene_interaction"], min_length=1
+    )
     temperatures: list[float] | None = Field(None, description="keep only these temperatures (°C)")
 
     @model_validator(mode="after")

@@ -16,7 +16,9 @@ class GraphCounts:
 
 
 def graph_counts(driver: Driver, database: str) -> GraphCounts:
-    labels = [r["label"] for r in driver.execute_query(cypher.LABEL_COUNTS, database_=database).records]
+    labels = [
+        r["label"] for r in driver.execute_query(cypher.LABEL_COUNTS, database_=database).records
+    ]
     types = [
         r["relationshipType"]
         for r in driver.execute_query(cypher.REL_TYPES, database_=database).records
@@ -34,5 +36,6 @@ def graph_counts(driver: Driver, database: str) -> GraphCounts:
         for rel in types
     }
     return GraphCounts(
-        nodes={k: v for k, v in nodes.items() if v}, relationships={k: v for k, v in rels.items() if v}
+        nodes={k: v for k, v in nodes.items() if v},
+        relationships={k: v for k, v in rels.items() if v},
     )

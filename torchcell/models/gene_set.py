@@ -7,13 +7,15 @@ ones, so the cost is one pass over the gene table per batch, not one per sample.
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 from torch import nn
 
 
 def mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers += [nn.GELU(), nn.Dropout(dropout)]

@@ -32,7 +32,8 @@ class Gene(_Record):
     feature_type: str
     qualifier: str | None = None
     chromosome: str | None = Field(
-        None, description="'1'..'16', '17' (mitochondrion) or '2-micron' (plasmid), as SGD writes it"
+        None,
+        description="'1'..'16', '17' (mitochondrion) or '2-micron' (plasmid), as SGD writes it",
     )
     start: int | None = Field(None, ge=1)
     end: int | None = Field(None, ge=1)

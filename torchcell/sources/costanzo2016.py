@@ -25,7 +25,6 @@ from torchcell.schema import Dataset
 from torchcell.sources.experiments import (
     EXPERIMENT_COLUMNS,
     FIELD,
-    PERTURBATION_COLUMNS,
     ExperimentTables,
     assign_ids,
     check_unique,
@@ -34,8 +33,12 @@ from torchcell.sources.experiments import (
 )
 from torchcell.sources.table import LINE, check_pattern, read_table, require, to_float
 
-SMF_DATASET = Dataset(name="costanzo2016_smf", doi="10.1126/science.aaf1420", version="Data File S1")
-DMF_DATASET = Dataset(name="costanzo2016_dmf", doi="10.1126/science.aaf1420", version="Data File S1")
+SMF_DATASET = Dataset(
+    name="costanzo2016_smf", doi="10.1126/science.aaf1420", version="Data File S1"
+)
+DMF_DATASET = Dataset(
+    name="costanzo2016_dmf", doi="10.1126/science.aaf1420", version="Data File S1"
+)
 MEDIA = "SGA"
 """SGA selection medium; all Costanzo 2016 fitness values come from SGA colony sizes."""
 
@@ -100,7 +103,9 @@ def parse_single_mutants(path: Path) -> ExperimentTables:
     per_temperature = []
     for temperature in (26, 30):
         fitness = to_float(table, f"Single mutant fitness ({temperature}°)", path, missing=MISSING)
-        std = to_float(table, f"Single mutant fitness ({temperature}°) stddev", path, missing=MISSING)
+        std = to_float(
+            table, f"Single mutant fitness ({temperature}°) stddev", path, missing=MISSING
+        )
         per_temperature.append(
             table.with_columns(
                 fitness.alias("fitness"),
@@ -162,7 +167,9 @@ def parse_double_mutants(path: Path) -> ExperimentTables:
     same = rows["q_gene"] == rows["a_gene"]
     if same.any():
         i = same.arg_max()
-        raise SourceError(path, int(rows[LINE][i]), "Array Strain ID", "query and array perturb the same gene")
+        raise SourceError(
+            path, int(rows[LINE][i]), "Array Strain ID", "query and array perturb the same gene"
+        )
     rows = rows.with_columns(
         perturbation_text("q_gene", "q_kind", "Query allele name", "Query Strain ID").alias("pq"),
         perturbation_text("a_gene", "a_kind", "Array allele name", "Array Strain ID").alias("pa"),
@@ -186,4 +193,3 @@ def parse_double_mutants(path: Path) -> ExperimentTables:
     tables = ExperimentTables(path, experiments, perturbations, unscored=unscored)
     validate_experiments(tables)
     return tables
-

@@ -40,7 +40,9 @@ class ExperimentTables:
 
     def __post_init__(self) -> None:
         assert self.experiments.columns == [*EXPERIMENT_COLUMNS, LINE], self.experiments.columns
-        assert self.perturbations.columns == [*PERTURBATION_COLUMNS, LINE, FIELD], self.perturbations.columns
+        assert self.perturbations.columns == [*PERTURBATION_COLUMNS, LINE, FIELD], (
+            self.perturbations.columns
+        )
 
 
 def perturbation_text(gene: str, kind: str, allele: str, strain: str) -> pl.Expr:
@@ -92,7 +94,9 @@ def validate_experiments(tables: ExperimentTables) -> None:
     perts_by_id = tables.perturbations.group_by("experiment_id").agg(
         pl.struct(PERTURBATION_COLUMNS[1:]).alias("perturbations")
     )
-    joined = tables.experiments.join(perts_by_id, left_on="id", right_on="experiment_id", how="left")
+    joined = tables.experiments.join(
+        perts_by_id, left_on="id", right_on="experiment_id", how="left"
+    )
 
     def build(row: dict) -> None:
         record = Experiment(
@@ -102,6 +106,8 @@ def validate_experiments(tables: ExperimentTables) -> None:
             **{label: row[label] for label in LABELS},
         )
         if record.id != row["id"]:
-            raise RuntimeError(f"{tables.path}: parser id {row['id']} differs from schema id {record.id}")
+            raise RuntimeError(
+                f"{tables.path}: parser id {row['id']} differs from schema id {record.id}"
+            )
 
     validate_sample(joined, tables.path, [*EXPERIMENT_COLUMNS, "perturbations"], build)

@@ -27,7 +27,17 @@ COLUMNS = [
     "coordinate_version", "sequence_version", "description",
 ]  # fmt: skip
 
-GENE_COLUMNS = ["id", "name", "feature_type", "qualifier", "chromosome", "start", "end", "strand", "aliases"]
+GENE_COLUMNS = [
+    "id",
+    "name",
+    "feature_type",
+    "qualifier",
+    "chromosome",
+    "start",
+    "end",
+    "strand",
+    "aliases",
+]
 
 
 def is_gene_type(feature_type: pl.Expr) -> pl.Expr:
@@ -63,6 +73,8 @@ def parse_genes(path: Path) -> pl.DataFrame:
     duplicated = genes["id"].is_duplicated()
     if duplicated.any():
         i = duplicated.arg_max()
-        raise SourceError(path, int(genes[LINE][i]), "feature_name", f"gene {genes['id'][i]!r} is listed twice")
+        raise SourceError(
+            path, int(genes[LINE][i]), "feature_name", f"gene {genes['id'][i]!r} is listed twice"
+        )
     validate_sample(genes, path, GENE_COLUMNS, lambda row: Gene(**row))
     return genes

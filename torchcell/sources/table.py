@@ -106,7 +106,9 @@ def _convert(
     if wrong.any():
         i = wrong.arg_max()
         value = text[i]
-        problem = "missing value" if value is None or value in missing else f"{value!r} is not {what}"
+        problem = (
+            "missing value" if value is None or value in missing else f"{value!r} is not {what}"
+        )
         raise SourceError(path, int(table[LINE][i]), column, problem)
     return values.set(is_missing, None)
 

@@ -54,7 +54,7 @@ def materialize(
         with driver.session(database=database, fetch_size=FETCH_SIZE) as session:
             for row in session.run(query, spec.parameters()):
                 labels = [row[label] for label in spec.labels]
-                for label, value in zip(spec.labels, labels):
+                for label, value in zip(spec.labels, labels, strict=True):
                     stats[label].add(value)
                 advance(1)
                 yield StoredExperiment(

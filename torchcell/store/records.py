@@ -31,7 +31,14 @@ class StoredExperiment:
 
 def encode(record: StoredExperiment) -> bytes:
     return msgpack.packb(
-        [FORMAT, bytes.fromhex(record.id), record.genes, record.kinds, record.environment, record.labels],
+        [
+            FORMAT,
+            bytes.fromhex(record.id),
+            record.genes,
+            record.kinds,
+            record.environment,
+            record.labels,
+        ],
         use_single_float=False,
     )
 

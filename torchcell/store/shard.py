@@ -29,7 +29,9 @@ def write_shard(path: Path, records: Iterable[StoredExperiment]) -> int:
     tmp = path.with_name(path.name + ".tmp")
     for leftover in (tmp, Path(f"{tmp}-lock")):
         leftover.unlink(missing_ok=True)
-    env = lmdb.open(str(tmp), map_size=MAP_SIZE, subdir=False, lock=False, sync=False, meminit=False)
+    env = lmdb.open(
+        str(tmp), map_size=MAP_SIZE, subdir=False, lock=False, sync=False, meminit=False
+    )
     count = 0
     try:
         txn = env.begin(write=True)

@@ -49,10 +49,16 @@ def split_indices(n: int, val: float, test: float, seed: int) -> dict[str, torch
     """A seeded random split into train/val/test index tensors."""
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     n_val, n_test = int(round(n * val)), int(round(n * test))
-    return {"val": perm[:n_val], "test": perm[n_val : n_val + n_test], "train": perm[n_val + n_test :]}
+    return {
+        "val": perm[:n_val],
+        "test": perm[n_val : n_val + n_test],
+        "train": perm[n_val + n_test :],
+    }
 
 
-def label_scaler(dataset: Neo4jCellDataset, train_idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def label_scaler(
+    dataset: Neo4jCellDataset, train_idx: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     y = torch.cat([dataset[int(i)].y for i in train_idx])
     mean = torch.nanmean(y, dim=0)
     std = torch.sqrt(torch.nanmean((y - mean) ** 2, dim=0)).clamp_min(1e-6)
@@ -99,10 +105,14 @@ def train(
         for name, idx in splits.items()
     }  # fmt: skip
     model = GeneSetModel(num_genes, len(labels), config.hidden, config.dropout).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
 
     history, best, best_state = [], (math.inf, -1), None
-    log(f"training {config.model} on {len(splits['train'])} experiments, validating on {len(splits['val'])}")
+    log(
+        f"training {config.model} on {len(splits['train'])} experiments, validating on {len(splits['val'])}"
+    )
     for epoch in range(1, config.epochs + 1):
         model.train()
         advance = progress(f"epoch {epoch}/{config.epochs}", len(loaders["train"]))
@@ -117,9 +127,13 @@ def train(
             seen += batch.num_graphs
             advance(1)
         pred, true = predict(model, loaders["val"], num_genes, mean, std, device)
-        val_loss = float(masked_mse((pred - mean.cpu()) / std.cpu(), (true - mean.cpu()) / std.cpu()))
+        val_loss = float(
+            masked_mse((pred - mean.cpu()) / std.cpu(), (true - mean.cpu()) / std.cpu())
+        )
         val = regression_metrics(pred, true, labels)
-        history.append({"epoch": epoch, "train_loss": total / seen, "val_loss": val_loss, "val": val})
+        history.append(
+            {"epoch": epoch, "train_loss": total / seen, "val_loss": val_loss, "val": val}
+        )
         log(
             f"epoch {epoch:3d}  train loss {total / seen:.4f}  val loss {val_loss:.4f}  "
             + "  ".join(f"val pearson {k} {v['pearson']:.3f}" for k, v in val.items())
@@ -129,7 +143,9 @@ def train(
 
     model.load_state_dict(best_state)
     val = history[best[1] - 1]["val"]
-    test = regression_metrics(*predict(model, loaders["test"], num_genes, mean, std, device), labels)
+    test = regression_metrics(
+        *predict(model, loaders["test"], num_genes, mean, std, device), labels
+    )
     out = Path(config.output)
     out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / CHECKPOINT
