@@ -1,38 +1,94 @@
-"""`tc build-db` against the real embedded Neo4j: counts, idempotence, errors."""
+"""`tc build-db` against the real embedded Neo4j: counts, idempotence, both loaders, errors."""
 
 from __future__ import annotations
 
+import cobra
+import pytest
+
 from conftest import run_tc
 from sample_counts import expected_counts
-
 from torchcell.graphdb.stats import graph_counts
 from torchcell.paths import SAMPLE_DIR
 
+NODE_LABELS = ("Gene", "Experiment", "Environment", "Dataset", "GOTerm")
+REL_TYPES = ("PERTURBS", "IS_A", "PART_OF", "ANNOTATED", "PHYSICAL", "REGULATES")
 
-def test_build_db_counts_equal_the_files_and_a_rerun_changes_nothing(empty_graph):
-    first = run_tc("build-db", "--source-dir", str(SAMPLE_DIR))
-    assert "built graph" in first.stdout and "experiments" in first.stdout
-    counts = graph_counts(empty_graph, "neo4j")
+
+def build(tmp_path, *args: str):
+    return run_tc("build-db", "--source-dir", str(SAMPLE_DIR), "--build-dir", str(tmp_path / "build"), *args)
+
+
+def assert_counts_match_files(driver):
+    counts = graph_counts(driver, "neo4j")
     want = expected_counts()
-    for label in ("Gene", "Experiment", "Environment", "Dataset"):
+    for label in NODE_LABELS:
         assert counts.nodes[label] == want[label], label
-    assert counts.relationships["PERTURBS"] == want["PERTURBS"]
-    assert counts.relationships["IN_DATASET"] == want["Experiment"]
-    assert counts.relationships["UNDER"] == want["Experiment"]
-    build_ids = [
-        r["id"] for r in empty_graph.execute_query("MATCH (b:Build) RETURN b.id AS id").records
-    ]
+    for rel in REL_TYPES:
+        assert counts.relationships[rel] == want[rel], rel
+    assert counts.relationships["IN_DATASET"] == counts.relationships["UNDER"] == want["Experiment"]
+    model = cobra.io.read_sbml_model(str(SAMPLE_DIR / "yeast-GEM_sample.xml"))
+    assert counts.nodes["Reaction"] == len(model.reactions)
+    assert counts.nodes["Metabolite"] == len(model.metabolites)
+    assert counts.relationships["STOICH"] == sum(len(r.metabolites) for r in model.reactions)
+    assert counts.relationships["CATALYZES"] == sum(len(r.genes) for r in model.reactions)
+    return counts
 
-    run_tc("build-db", "--source-dir", str(SAMPLE_DIR))
+
+def build_ids(driver) -> list[str]:
+    return [r["id"] for r in driver.execute_query("MATCH (b:Build) RETURN b.id AS id").records]
+
+
+def test_online_build_matches_the_files_and_a_rerun_changes_nothing(empty_graph, tmp_path):
+    first = build(tmp_path, "--shards", "3")
+    assert "built graph" in first.stdout
+    counts = assert_counts_match_files(empty_graph)
+    ids = build_ids(empty_graph)
+    assert len(ids) == 1
+
+    build(tmp_path, "--shards", "3")
     assert graph_counts(empty_graph, "neo4j") == counts
-    again = [
-        r["id"] for r in empty_graph.execute_query("MATCH (b:Build) RETURN b.id AS id").records
-    ]
-    assert again == build_ids and len(build_ids) == 1
+    assert build_ids(empty_graph) == ids
 
 
-def test_labels_round_trip(empty_graph):
-    run_tc("build-db", "--source-dir", str(SAMPLE_DIR))
+def test_bulk_import_gives_the_same_graph_as_online(empty_graph, tmp_path):
+    build(tmp_path, "--shards", "2")
+    online = graph_counts(empty_graph, "neo4j")
+    result = run_tc(
+        "build-db", "--source-dir", str(SAMPLE_DIR), "--build-dir", str(tmp_path / "bulk"),
+        "--shards", "4", "--loader", "bulk",
+    )  # fmt: skip
+    assert "built graph" in result.stdout
+    from torchcell.graphdb.connection import open_driver, resolve_settings
+
+    with open_driver(resolve_settings()) as driver:  # the server was restarted by the import
+        assert graph_counts(driver, "neo4j") == online
+        assert_counts_match_files(driver)
+
+
+def test_rules_coefficients_and_go_direction_in_the_graph(empty_graph, tmp_path):
+    build(tmp_path)
+    model = cobra.io.read_sbml_model(str(SAMPLE_DIR / "yeast-GEM_sample.xml"))
+    rules = dict(
+        (r["id"], r["gpr"]) for r in empty_graph.execute_query("MATCH (r:Reaction) RETURN r.id AS id, r.gpr AS gpr").records
+    )
+    assert rules == {r.id: (r.gene_reaction_rule or None) for r in model.reactions}
+    coefficient = empty_graph.execute_query(
+        "MATCH (:Reaction {id: 'r_CTPS'})-[s:STOICH]->(m:Metabolite) RETURN m.id AS m, s.coefficient AS c"
+    ).records
+    assert {r["m"]: r["c"] for r in coefficient}["h_c"] == 2.0
+    assert {r["m"]: r["c"] for r in coefficient}["utp_c"] == -1.0
+    parent = empty_graph.execute_query(
+        "MATCH (:GOTerm {id: 'GO:0000001'})-[:IS_A]->(p:GOTerm) RETURN p.id AS id ORDER BY id"
+    ).records
+    assert [r["id"] for r in parent] == ["GO:0048308", "GO:0048311"]
+    isozymes = empty_graph.execute_query(
+        "MATCH (g:Gene)-[:CATALYZES]->(:Reaction {id: 'r_HXK'}) RETURN g.id AS id ORDER BY id"
+    ).records
+    assert [r["id"] for r in isozymes] == ["YCL040W", "YFR053C", "YGL253W"]
+
+
+def test_labels_round_trip(empty_graph, tmp_path):
+    build(tmp_path)
     record = empty_graph.execute_query(
         "MATCH (e:Experiment)-[p:PERTURBS]->(g:Gene) WHERE p.strain = 'YBR259W_dma429' "
         "MATCH (e)-[:PERTURBS]->(q:Gene {id: 'YBL039C'}) MATCH (e)-[:UNDER]->(v) "
@@ -41,46 +97,45 @@ def test_labels_round_trip(empty_graph):
     ).records
     assert len(record) == 1
     r = record[0]
-    assert (r["f"], r["sd"], r["eps"], r["p"], r["t"], r["gene"]) == (
-        0.9522,
-        0.0518,
-        -0.0434,
-        0.0938,
-        30.0,
-        "YBR259W",
-    )
+    assert (r["f"], r["sd"], r["eps"], r["p"], r["t"], r["gene"]) == (0.9522, 0.0518, -0.0434, 0.0938, 30.0, "YBR259W")
 
 
-def test_malformed_row_exits_nonzero_naming_file_line_field(empty_graph, sample_copy):
+def test_only_selects_sources(empty_graph, tmp_path):
+    build(tmp_path, "--only", "go")
+    counts = graph_counts(empty_graph, "neo4j")
+    assert set(counts.nodes) == {"Gene", "GOTerm", "Build"}
+    assert set(counts.relationships) == {"IS_A", "PART_OF", "ANNOTATED"}
+    stats = run_tc("db", "stats")
+    assert "GOTerm" in stats.stdout and f"{expected_counts()['GOTerm']:,}" in stats.stdout
+
+
+def test_malformed_row_exits_nonzero_naming_file_line_field(empty_graph, sample_copy, tmp_path):
     sga = sample_copy / "SGA_sample_GENERATED.txt"
     lines = sga.read_text(encoding="utf-8").split("\n")
     lines[2] = lines[2].replace("0.9522", "0.95x2")
     sga.write_text("\n".join(lines), encoding="utf-8")
-    result = run_tc("build-db", "--source-dir", str(sample_copy), check=False)
+    result = run_tc("build-db", "--source-dir", str(sample_copy), "--build-dir", str(tmp_path / "b"), check=False)
     assert result.returncode == 2
     message = " ".join(result.stderr.split())
-    assert (
-        f"{sga}, line 3, field 'Double mutant fitness': '0.95x2' is not a finite number" in message
-    )
+    assert f"{sga}, line 3, field 'Double mutant fitness': '0.95x2' is not a finite number" in message
     assert "Traceback" not in result.stderr
-    # Nothing was loaded: the parse fails before the first write.
-    assert graph_counts(empty_graph, "neo4j").nodes == {}
+    assert graph_counts(empty_graph, "neo4j").nodes == {}, "nothing is loaded from a bad build"
 
 
-def test_dead_neo4j_says_how_to_start_one(neo4j, tmp_path):
-    dead = {"TC_NEO4J_URI": "bolt://127.0.0.1:1", "TC_HOME": str(tmp_path)}
-    for args in (
+@pytest.mark.parametrize(
+    "args",
+    [
         ["build-db"],
-        [
-            "materialize-dataset",
-            "pipeline/datasets/costanzo2016_sample.yaml",
-            "--out",
-            str(tmp_path / "ds"),
-        ],
+        ["materialize-dataset", "pipeline/datasets/costanzo2016_sample.yaml"],
         ["db", "status"],
         ["db", "stats"],
-    ):
-        result = run_tc(*args, env=dead, check=False)
-        assert result.returncode == 1, args
-        assert "Cannot reach Neo4j at bolt://127.0.0.1:1" in result.stderr, args
-        assert "tc db start" in result.stderr and "Traceback" not in result.stderr, args
+    ],
+)
+def test_dead_neo4j_says_how_to_start_one(neo4j, tmp_path, args):
+    dead = {"TC_NEO4J_URI": "bolt://127.0.0.1:1", "TC_HOME": str(tmp_path)}
+    if args[0] == "materialize-dataset":
+        args = [*args, "--out", str(tmp_path / "ds")]
+    result = run_tc(*args, env=dead, check=False)
+    assert result.returncode == 1
+    assert "Cannot reach Neo4j at bolt://127.0.0.1:1" in result.stderr
+    assert "tc db start" in result.stderr and "Traceback" not in result.stderr

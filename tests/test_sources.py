@@ -9,10 +9,10 @@ import pytest
 from sample_counts import expected_counts
 
 from torchcell.errors import SourceError
-from torchcell.graphdb.build import BuildInputs, parse_inputs
+from torchcell.graphdb.build import build_shard, plan_build
 from torchcell.paths import SAMPLE_DIR
 from torchcell.schema import Environment, Experiment, Perturbation
-from torchcell.sources import costanzo2016, sgd
+from torchcell.sources import costanzo2016, gene_ontology, interactions, kuzmin, sgd, yeast_gem
 
 SGA = SAMPLE_DIR / "SGA_sample_GENERATED.txt"
 SMF = SAMPLE_DIR / "strain_ids_and_single_mutant_fitness.tsv"
@@ -52,6 +52,55 @@ def test_double_mutants_keep_labels_and_both_genes():
     assert first["gene_interaction"] == 0.0303 and first["fitness"] == 0.99
     kinds = set(tables.perturbations["kind"])
     assert kinds == {"deletion", "temperature_sensitive"}
+
+
+def test_trigenic_rows_split_control_queries_from_triples():
+    tables = kuzmin.parse_trigenic(SAMPLE_DIR / "Kuzmin2018_TableS1_GENERATED.txt")
+    counts = expected_counts()
+    assert tables.experiments.height == counts["trigenic_rows"]
+    per_experiment = tables.perturbations.group_by("experiment_id").len()["len"].value_counts().sort("len")
+    assert dict(per_experiment.iter_rows()) == {2: counts["digenic"], 3: counts["trigenic"]}
+    assert "YDL227C" not in set(tables.perturbations["gene"])  # hoΔ is the neutral control
+
+
+def test_gene_ontology_edges_point_child_to_parent():
+    ontology = gene_ontology.parse_ontology(SAMPLE_DIR / "gene_ontology.obo")
+    counts = expected_counts()
+    assert ontology.nodes["GOTerm"].height == counts["GOTerm"]
+    assert ontology.relationships["IS_A"].height == counts["IS_A"]
+    assert ontology.relationships["PART_OF"].height == counts["PART_OF"]
+    is_a = ontology.relationships["IS_A"]
+    # GO:0000001 mitochondrion inheritance is_a GO:0048308 organelle inheritance.
+    assert is_a.filter((is_a["start"] == "GO:0000001") & (is_a["end"] == "GO:0048308")).height == 1
+    genes = sgd.parse_genes(FEATURES)
+    annotated = gene_ontology.parse_annotations(SAMPLE_DIR / "gene_association.sgd", genes, ontology)
+    assert annotated.relationships["ANNOTATED"].height == counts["ANNOTATED"]
+    assert annotated.notes["negated GO annotations (NOT) left out"] > 0
+
+
+def test_metabolic_model_keeps_rules_and_signed_coefficients():
+    import cobra
+
+    genes = sgd.parse_genes(FEATURES)
+    part = yeast_gem.parse_model(SAMPLE_DIR / "yeast-GEM_sample.xml", genes)
+    model = cobra.io.read_sbml_model(str(SAMPLE_DIR / "yeast-GEM_sample.xml"))
+    rules = dict(part.nodes["Reaction"].select("id", "gpr").iter_rows())
+    assert rules == {r.id: (r.gene_reaction_rule or None) for r in model.reactions}
+    stoich = {(s, e): c for s, e, c in part.relationships["STOICH"].iter_rows()}
+    assert stoich == {(r.id, m.id): c for r in model.reactions for m, c in r.metabolites.items()}
+    assert stoich[("r_HXK", "glc__D_c")] == -1 and stoich[("r_CTPS", "h_c")] == 2
+    assert part.nodes["Metabolite"].height == len(model.metabolites)
+
+
+def test_networks_match_independent_counts():
+    genes = sgd.parse_genes(FEATURES)
+    counts = expected_counts()
+    physical = interactions.parse_physical(SAMPLE_DIR / "physical_BIM.txt", "BIM", genes)
+    assert physical.relationships["PHYSICAL"].height == counts["PHYSICAL"]
+    regulation = interactions.parse_regulation(
+        SAMPLE_DIR / "RegulationTwoColumnTable_both.tsv", SAMPLE_DIR / "orftogene.txt", "yeastract", genes
+    )
+    assert regulation.relationships["REGULATES"].height == counts["REGULATES"]
 
 
 def test_parser_ids_equal_schema_ids():
@@ -136,7 +185,23 @@ def test_unknown_gene_is_reported_with_its_line(tmp_path):
     sample = tmp_path / "sample"
     shutil.copytree(SAMPLE_DIR, sample, ignore=shutil.ignore_patterns("*.py", "*.md"))
     corrupt(SGA, sample / SGA.name, 9, "YBL039C_sn4425", "YZZ999W_sn4425")
+    plan_build(sample).write(tmp_path / "build")
     with pytest.raises(SourceError) as err:
-        parse_inputs(BuildInputs.find(sample))
+        build_shard(tmp_path / "build", 0, 1)
     assert err.value.line == 9 and err.value.field == "Query Strain ID"
     assert "'YZZ999W' is not in the genome" in str(err.value)
+
+
+def test_quarantine_keeps_going_and_records_every_bad_row(tmp_path):
+    sample = tmp_path / "sample"
+    shutil.copytree(SAMPLE_DIR, sample, ignore=shutil.ignore_patterns("*.py", "*.md"))
+    corrupt(SGA, sample / SGA.name, 3, "0.9522", "0.95x2")
+    corrupt(sample / SGA.name, sample / SGA.name, 9, "YBL039C_sn4425", "YZZ999W_sn4425")
+    plan_build(sample).write(tmp_path / "build")
+    done = build_shard(tmp_path / "build", 0, 1, quarantine=True)
+    assert done["rejects"] == 2
+    assert done["rows"]["Experiment"] == expected_counts()["Experiment"] - 2
+    rejected = (tmp_path / "build" / "shard-00000-of-00001" / "quarantine.tsv").read_text().splitlines()
+    assert len(rejected) == 3  # header + 2
+    assert "\t3\tDouble mutant fitness\t'0.95x2' is not a finite number" in rejected[1]
+    assert "\t9\tQuery Strain ID\tgene 'YZZ999W' is not in the genome" in rejected[2]

@@ -24,6 +24,10 @@ class SourceError(TorchCellError):
             where += f", field '{field}'"
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self):
+        # Picklable, so an error raised in a worker process reaches the parent intact.
+        return (SourceError, (self.path, self.line, self.field, self.problem))
+
 
 class Neo4jUnavailable(TorchCellError):
     """No Neo4j answers at the configured address."""
@@ -34,3 +38,7 @@ class Neo4jUnavailable(TorchCellError):
             "Start the local one with `tc db start`, or start docker compose (`docker compose up -d`) "
             "and set TC_NEO4J_URI, TC_NEO4J_USER and TC_NEO4J_PASSWORD to point at it."
         )
+        self.uri, self.reason = uri, reason
+
+    def __reduce__(self):
+        return (Neo4jUnavailable, (self.uri, self.reason))

@@ -6,7 +6,17 @@ Run by hand by a developer who has the full files (for example the ../shared/dat
 
 Nothing in the package reads this script or the full files at run time. What it writes:
 
-* ``SGD_features.tab``: every SGD_features row on chromosomes 1 and 2 (real, unchanged).
+* ``SGD_features.tab``: every SGD_features row on chromosomes 1 and 2, plus the rows of the
+  genes the other sample files name (YEASTRACT regulators, metabolic-model genes) (real, unchanged).
+* ``gene_association.sgd`` + ``gene_ontology.obo``: SGD's GAF rows for those genes and the GO
+  terms they use with all their ancestors (real, unchanged, 2011/2012 releases).
+* ``physical_BIM.txt``: BioGRID ∪ IntAct ∪ MINT physical pairs among those genes (real).
+* ``RegulationTwoColumnTable_both.tsv`` + ``orftogene.txt``: YEASTRACT pairs whose target is a
+  chromosome 1/2 gene (real, unchanged).
+* ``yeast-GEM_sample.xml``: a small metabolic model in the yeast-GEM SBML layout, CONSTRUCTED
+  here (textbook glycolysis and neighbours with yeast gene rules), see ``GEM_REACTIONS``.
+* ``Kuzmin2018_TableS1_GENERATED.txt``: trigenic screen rows in the Kuzmin 2018 Table S1 layout,
+  GENERATED values (see ``generate_trigenic``).
 * ``strain_ids_and_single_mutant_fitness.tsv``: the Costanzo 2016 single-mutant fitness rows
   whose gene is an ORF of that subset (real, unchanged).
 * ``SGA_sample_GENERATED.txt``: double mutants in the exact Costanzo 2016 Data File S1 layout,
@@ -30,17 +40,182 @@ SGA_HEADER = (
 )
 
 
-def subset_features(src: Path, dst: Path) -> set[str]:
-    """Copy chromosome 1 and 2 rows; return the ORF systematic names kept."""
-    orfs: set[str] = set()
+def chromosome_orfs(src: Path) -> set[str]:
+    with gzip.open(src, "rt", encoding="utf-8") as fin:
+        rows = (line.rstrip("\n").split("\t") for line in fin)
+        return {c[3] for c in rows if c[8] in {"1", "2"} and c[1] == "ORF"}
+
+
+def subset_features(src: Path, dst: Path, extra_genes: set[str]) -> dict[str, str]:
+    """Copy chromosome 1 and 2 rows and the rows of ``extra_genes`` and their subfeatures.
+
+    Returns {SGDID: systematic name} of the gene rows kept.
+    """
+    kept: dict[str, str] = {}
     with gzip.open(src, "rt", encoding="utf-8") as fin, dst.open("w", encoding="utf-8") as fout:
         for line in fin:
             cols = line.rstrip("\n").split("\t")
-            if cols[8] in {"1", "2"}:
+            if cols[8] in {"1", "2"} or cols[3] in extra_genes or cols[6] in extra_genes:
                 fout.write(line)
-                if cols[1] == "ORF":
-                    orfs.add(cols[3])
-    return orfs
+                if cols[1] in ("ORF", "pseudogene", "blocked_reading_frame") or cols[1].endswith(
+                    "_gene"
+                ):
+                    kept[cols[0]] = cols[3]
+    missing = extra_genes - set(kept.values())
+    if missing:
+        raise SystemExit(f"genes not in SGD_features: {sorted(missing)}")
+    return kept
+
+
+def subset_gaf(src: Path, dst: Path, sgdids: set[str]) -> set[str]:
+    """Copy the comment header and the annotations of ``sgdids``; return the GO ids used."""
+    terms: set[str] = set()
+    with gzip.open(src, "rt", encoding="utf-8") as fin, dst.open("w", encoding="utf-8") as fout:
+        for line in fin:
+            if line.startswith("!"):
+                fout.write(line)
+                continue
+            cols = line.split("\t")
+            if cols[1] in sgdids:
+                fout.write(line)
+                terms.add(cols[4])
+    return terms
+
+
+FREE_TEXT_TAGS = ("def:", "synonym:", "xref:", "comment:", "subset:")
+
+
+def subset_obo(src: Path, dst: Path, used: set[str]) -> int:
+    """Copy the header, the [Term] stanzas of ``used`` and all their ancestors, and [Typedef]s.
+
+    To keep the sample small, the free-text tags of a term (def, synonym, xref, comment,
+    subset) are left out; every other line is copied as it is.
+    """
+    with gzip.open(src, "rt", encoding="utf-8") as fin:
+        text = fin.read()
+    header, *stanzas = text.split("\n\n[")
+    parents: dict[str, set[str]] = {}
+    by_id: dict[str, str] = {}
+    for stanza in stanzas:
+        lines = stanza.split("\n")
+        if lines[0] != "Term]":
+            continue
+        term = lines[1].removeprefix("id: ")
+        by_id[term] = stanza
+        parents[term] = {
+            ln.split()[1] if ln.startswith("is_a:") else ln.split()[2]
+            for ln in lines
+            if ln.startswith("is_a:") or ln.startswith("relationship: part_of")
+        }
+    keep, todo = set(), list(used & set(by_id))
+    while todo:
+        term = todo.pop()
+        if term not in keep:
+            keep.add(term)
+            todo.extend(parents.get(term, ()))
+    with dst.open("w", encoding="utf-8") as fout:
+        fout.write(header)
+        for stanza in stanzas:
+            lines = stanza.split("\n")
+            if lines[0] != "Term]":
+                fout.write("\n\n[" + stanza)
+            elif lines[1].removeprefix("id: ") in keep:
+                kept_lines = [ln for ln in lines if not ln.startswith(FREE_TEXT_TAGS)]
+                fout.write("\n\n[" + "\n".join(kept_lines))
+        if not text.endswith("\n"):
+            fout.write("\n")
+    return len(keep)
+
+
+def subset_pairs(src: Path, dst: Path, genes: set[str], sep: str = " ") -> int:
+    n = 0
+    with gzip.open(src, "rt", encoding="utf-8") as fin, dst.open("w", encoding="utf-8") as fout:
+        for line in fin:
+            a, b = line.split(sep)[:2]
+            if a in genes and b in genes:
+                fout.write(line)
+                n += 1
+    return n
+
+
+def subset_regulation(data: Path, out: Path, targets: set[str]) -> set[str]:
+    """YEASTRACT pairs whose target maps to ``targets``; return the regulators' ORFs."""
+    name_to_orf = {}
+    with (data / "regulation/yeastract_orftogene.txt").open(encoding="utf-8") as fh:
+        header = fh.readline()
+        rows = [line.rstrip("\n").split("\t") for line in fh]
+    name_to_orf = {name: orf for name, orf in rows}
+    used_names, regulators = set(), set()
+    src = data / "regulation/yeastract_RegulationTwoColumnTable_both.tsv.gz"
+    with (
+        gzip.open(src, "rt", encoding="utf-8") as fin,
+        (out / "RegulationTwoColumnTable_both.tsv").open("w", encoding="utf-8") as fout,
+    ):
+        for line in fin:
+            tf, target = line.rstrip("\n").split(";")
+            if name_to_orf.get(target) in targets and tf in name_to_orf:
+                fout.write(line)
+                used_names |= {tf, target}
+                regulators.add(name_to_orf[tf])
+    with (out / "orftogene.txt").open("w", encoding="utf-8") as fout:
+        fout.write(header)
+        for name, orf in rows:
+            if name in used_names:
+                fout.write(f"{name}\t{orf}\n")
+    return regulators
+
+
+# (id, name, {metabolite: coefficient}, gene rule, lower bound, upper bound); metabolite ids end
+# in their compartment (_c cytosol, _m mitochondrion, _e extracellular). Textbook biochemistry.
+GEM_REACTIONS = [
+    ("r_HXK", "hexokinase", {"glc__D_c": -1, "atp_c": -1, "g6p_c": 1, "adp_c": 1, "h_c": 1}, "YFR053C or YGL253W or YCL040W", 0, 1000),
+    ("r_PGI", "glucose-6-phosphate isomerase", {"g6p_c": -1, "f6p_c": 1}, "YBR196C", -1000, 1000),
+    ("r_PFK", "phosphofructokinase", {"f6p_c": -1, "atp_c": -1, "fdp_c": 1, "adp_c": 1, "h_c": 1}, "YGR240C and YMR205C", 0, 1000),
+    ("r_FBA", "fructose-bisphosphate aldolase", {"fdp_c": -1, "dhap_c": 1, "g3p_c": 1}, "YKL060C", -1000, 1000),
+    ("r_TPI", "triose-phosphate isomerase", {"dhap_c": -1, "g3p_c": 1}, "YDR050C", -1000, 1000),
+    ("r_GAPD", "glyceraldehyde-3-phosphate dehydrogenase", {"g3p_c": -1, "nad_c": -1, "pi_c": -1, "13dpg_c": 1, "nadh_c": 1, "h_c": 1}, "YJL052W or YJR009C or YGR192C", -1000, 1000),
+    ("r_PGK", "phosphoglycerate kinase", {"13dpg_c": -1, "adp_c": -1, "3pg_c": 1, "atp_c": 1}, "YCR012W", -1000, 1000),
+    ("r_PGM", "phosphoglycerate mutase", {"3pg_c": -1, "2pg_c": 1}, "YKL152C", -1000, 1000),
+    ("r_ENO", "enolase", {"2pg_c": -1, "pep_c": 1, "h2o_c": 1}, "YGR254W or YHR174W", -1000, 1000),
+    ("r_PYK", "pyruvate kinase", {"pep_c": -1, "adp_c": -1, "h_c": -1, "pyr_c": 1, "atp_c": 1}, "YAL038W or YOR347C", 0, 1000),
+    ("r_PDC", "pyruvate decarboxylase", {"pyr_c": -1, "h_c": -1, "acald_c": 1, "co2_c": 1}, "YLR044C or YLR134W or YGR087C", 0, 1000),
+    ("r_ADH", "alcohol dehydrogenase", {"acald_c": -1, "nadh_c": -1, "h_c": -1, "etoh_c": 1, "nad_c": 1}, "YOL086C or YMR303C or YBR145W", -1000, 1000),
+    ("r_PYRt", "pyruvate mitochondrial transport", {"pyr_c": -1, "h_c": -1, "pyr_m": 1, "h_m": 1}, "(YGL080W and YHR162W) or (YGL080W and YGR243W)", 0, 1000),
+    ("r_PDH", "pyruvate dehydrogenase", {"pyr_m": -1, "coa_m": -1, "nad_m": -1, "accoa_m": 1, "co2_m": 1, "nadh_m": 1}, "YER178W and YBR221C and YNL071W and YFL018C", 0, 1000),
+    ("r_CTPS", "CTP synthase", {"utp_c": -1, "atp_c": -1, "gln__L_c": -1, "h2o_c": -1, "ctp_c": 1, "adp_c": 1, "pi_c": 1, "glu__L_c": 1, "h_c": 2}, "YBL039C or YJR103W", 0, 1000),
+    ("r_GLCt", "glucose transport", {"glc__D_e": -1, "glc__D_c": 1}, "YHR094C or YHR092C or YDR345C", -1000, 1000),
+    ("r_EX_glc", "D-glucose exchange", {"glc__D_e": -1}, "", -10, 1000),
+    ("r_ATPM", "non-growth ATP maintenance", {"atp_c": -1, "h2o_c": -1, "adp_c": 1, "pi_c": 1, "h_c": 1}, "", 0.7, 1000),
+]  # fmt: skip
+
+
+def gem_genes() -> set[str]:
+    import re
+
+    return {g for r in GEM_REACTIONS for g in re.findall(r"Y[A-P][LR]\d{3}[WC](?:-[A-Z])?", r[3])}
+
+
+def write_gem(dst: Path) -> None:
+    """Write GEM_REACTIONS as SBML (level 3, fbc) with cobra, as yeast-GEM's model/yeast-GEM.xml is."""
+    import cobra
+
+    model = cobra.Model("yeastGEM_sample", name="yeast-GEM layout sample (constructed)")
+    compartments = {"c": "cytoplasm", "m": "mitochondrion", "e": "extracellular"}
+    model.compartments = compartments
+    metabolites = {}
+    for _, _, stoich, *_ in GEM_REACTIONS:
+        for mid in stoich:
+            if mid not in metabolites:
+                metabolites[mid] = cobra.Metabolite(
+                    mid, name=mid.rsplit("_", 1)[0], compartment=mid.rsplit("_", 1)[1]
+                )
+    for rid, name, stoich, rule, lb, ub in GEM_REACTIONS:
+        reaction = cobra.Reaction(rid, name=name, lower_bound=lb, upper_bound=ub)
+        model.add_reactions([reaction])
+        reaction.add_metabolites({metabolites[m]: c for m, c in stoich.items()})
+        reaction.gene_reaction_rule = rule
+    model.objective = "r_ATPM"
+    cobra.io.write_sbml_model(model, str(dst))
 
 
 def subset_smf(src: Path, dst: Path, orfs: set[str]) -> list[list[str]]:
@@ -77,6 +252,62 @@ def two_sided_p(z: float) -> float:
 def allele_name(tag: str, allele: str) -> str:
     """Deletion alleles are written ``vps8Δ`` in the SGA files; others keep their name."""
     return f"{allele}Δ" if tag in {"dma", "sn"} else allele
+
+
+KUZMIN_HEADER = (
+    "Query strain ID\tQuery allele name\tArray strain ID\tArray allele name\tCombined mutant type\t"
+    "Raw genetic interaction score (epsilon)\tAdjusted genetic interaction score (epsilon or tau)\t"
+    "P-value\tQuery single/double mutant fitness\tArray single mutant fitness\t"
+    "Double/triple mutant fitness\tDouble/triple mutant fitness standard deviation"
+)
+
+
+def generate_trigenic(smf_rows: list[list[str]], dst: Path, n_queries: int, n_arrays: int) -> int:
+    """Write GENERATED Kuzmin 2018 Table S1 rows: double-mutant queries (``A+B_tm``) × arrays.
+
+    Each query pair also appears as its single-gene controls (``A+YDL227C``, hoΔ), so the file
+    holds digenic and trigenic rows as the real table does. Fitness: f_ijk = f_ij · f_k + τ with
+    f_ij = f_i · f_j + ε; ε, τ from the same mixture as ``draw_epsilon``; values from the real
+    30 °C single-mutant fitnesses.
+    """
+    rng = random.Random(SEED + 1)
+    deletions = [
+        c for c in smf_rows if c[0].split("_", 1)[1].startswith(("dma", "sn")) and c[5] != "NaN"
+    ]
+    one_strain_per_gene = list({c[1]: c for c in deletions}.values())
+    pool = rng.sample(one_strain_per_gene, 2 * n_queries + n_arrays)
+    pairs = [(pool[2 * i], pool[2 * i + 1]) for i in range(n_queries)]
+    arrays = pool[2 * n_queries :]
+    written = 0
+    with dst.open("w", encoding="utf-8") as fout:
+        fout.write(KUZMIN_HEADER + "\n")
+        for n, (a, b) in enumerate(pairs):
+            f_a, f_b = float(a[5]), float(b[5])
+            f_ab = max(0.0, f_a * f_b + draw_epsilon(rng))
+            queries = [
+                (f"{a[1]}+YDL227C_tm{3000 + 2 * n}", f"{a[2]}Δ+hoΔ", f_a, "digenic"),
+                (f"{b[1]}+YDL227C_tm{3001 + 2 * n}", f"{b[2]}Δ+hoΔ", f_b, "digenic"),
+                (f"{a[1]}+{b[1]}_tm{1000 + n}", f"{a[2]}Δ+{b[2]}Δ", f_ab, "trigenic"),
+            ]
+            for query_id, query_allele, f_q, kind in queries:
+                for c in arrays:
+                    f_c = float(c[5])
+                    score = draw_epsilon(rng)
+                    fit = round(max(0.0, f_q * f_c + score), 4)
+                    raw = round(fit - f_q * f_c, 4)
+                    sd = round(abs(rng.gauss(0.03, 0.015)) + 0.005, 4)
+                    p = two_sided_p(raw / (sd / 2.0))
+                    fout.write(
+                        "\t".join(
+                            [
+                                query_id, query_allele, c[0], f"{c[2]}Δ", kind, f"{raw:.4f}",
+                                f"{raw:.4f}", f"{p:.3e}", f"{f_q:.4f}", f"{f_c:.4f}", f"{fit:.4f}", f"{sd:.4f}",
+                            ]
+                        )
+                        + "\n"
+                    )  # fmt: skip
+                    written += 1
+    return written
 
 
 def generate_sga(smf_rows: list[list[str]], dst: Path, n_queries: int, n_arrays: int) -> int:
@@ -147,14 +378,43 @@ def main() -> None:
     parser.add_argument("--arrays", type=int, default=110)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    orfs = subset_features(args.data / "sgd/SGD_features.tab.gz", args.out / "SGD_features.tab")
+    orfs = chromosome_orfs(args.data / "sgd/SGD_features.tab.gz")
+    regulators = subset_regulation(args.data, args.out, orfs)
+    kept = subset_features(
+        args.data / "sgd/SGD_features.tab.gz",
+        args.out / "SGD_features.tab",
+        regulators | gem_genes(),
+    )
+    genes = set(kept.values())
+    write_gem(args.out / "yeast-GEM_sample.xml")
+    used_terms = subset_gaf(
+        args.data / "go/gene_association.sgd.2011-12-24.gz",
+        args.out / "gene_association.sgd",
+        set(kept),
+    )
+    n_terms = subset_obo(
+        args.data / "go/gene_ontology.1_2.2012-01-04.obo.gz",
+        args.out / "gene_ontology.obo",
+        used_terms,
+    )
+    n_physical = subset_pairs(
+        args.data / "interactions/scl_BIM_biogrid_intact_mint.txt.gz",
+        args.out / "physical_BIM.txt",
+        genes,
+    )
+    print(
+        f"{len(genes)} genes, {n_terms} GO terms, {n_physical} physical pairs, {len(regulators)} regulators"
+    )
     smf = subset_smf(
         args.data / "genetic/costanzo2016_strain_ids_and_single_mutant_fitness.tsv.gz",
         args.out / "strain_ids_and_single_mutant_fitness.tsv",
         orfs,
     )
     n = generate_sga(smf, args.out / "SGA_sample_GENERATED.txt", args.queries, args.arrays)
-    print(f"{len(orfs)} ORFs, {len(smf)} single-mutant strains, {n} generated double mutants")
+    n3 = generate_trigenic(smf, args.out / "Kuzmin2018_TableS1_GENERATED.txt", 6, 40)
+    print(
+        f"{len(smf)} single-mutant strains, {n} generated double mutants, {n3} generated trigenic-screen rows"
+    )
 
 
 if __name__ == "__main__":

@@ -98,33 +98,103 @@ def db_stats() -> None:
     console.print(_counts_table(counts))
 
 
+def _parse_shard(text: str) -> tuple[int, int]:
+    try:
+        index, count = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise typer.BadParameter("use I/N, e.g. --shard 0/4") from None
+    if not 0 <= index < count:
+        raise typer.BadParameter(f"shard index {index} is outside 0..{count - 1}")
+    return index, count
+
+
 @app.command("build-db")
 def build_db(
     source_dir: Path = typer.Option(
-        SAMPLE_DIR,
-        help="Folder with the source files under their published names "
-        "(SGD_features.tab, strain_ids_and_single_mutant_fitness.tsv, SGA_*.txt).",
+        SAMPLE_DIR, help="Folder with the source files under their published names (see README)."
+    ),
+    only: str = typer.Option(
+        None, help="Comma-separated sources to build, e.g. go,gem (the genome always)."
+    ),
+    shards: int = typer.Option(1, min=1, help="Number of shards the records are split into."),
+    workers: int = typer.Option(
+        None, min=1, help="Local processes for the shards (default: CPU count)."
+    ),
+    loader: str = typer.Option(
+        "online",
+        help="online (batched writes to a running Neo4j), bulk "
+        "(neo4j-admin import into the local Neo4j, replaces its graph) or none.",
+    ),
+    quarantine: bool = typer.Option(
+        False, help="Write bad rows to quarantine.tsv and go on, instead of stopping."
+    ),
+    build_dir: Path = typer.Option(
+        None, help="Where the CSV shards go (default: $TC_HOME/builds/<build id>)."
+    ),
+    shard: str = typer.Option(None, help="Run only shard I/N (a cluster array task) and stop."),
+    finalize_only: bool = typer.Option(
+        False, "--finalize", help="Only finalize the finished shards and load."
     ),
 ) -> None:
-    """Parse the source files and load genes and experiments into Neo4j.
+    """Parse the sources, write neo4j-admin CSV shards, and load them into Neo4j.
 
-    Every record is checked; a bad one stops the build with its file, line and field. Loading
-    is idempotent: running it twice gives the same graph.
+    Every record is checked; a bad one stops the build with its file, line and field (or, with
+    --quarantine, is written to quarantine.tsv and counted). The same inputs give the same build
+    id and the same graph; loading twice changes nothing.
 
-    Example: tc build-db --source-dir pipeline/sample
+    Example: tc build-db --source-dir pipeline/sample --shards 4 --loader bulk
     """
-    from torchcell.graphdb.build import build_graph
-    from torchcell.graphdb.connection import open_driver, resolve_settings
+    import os
 
+    from torchcell.graphdb.build import build_shard, finalize
+    from torchcell.graphdb.run import build_shards, load, prepare
+
+    selection = [s.strip() for s in only.split(",")] if only else None
     with user_errors():
-        settings = resolve_settings()
-        with open_driver(settings) as driver, progress_bar() as progress:
-            report = build_graph(driver, settings.database, source_dir, progress)
-    console.print(_counts_table(report.counts))
+        if shard is not None:
+            index, count = _parse_shard(shard)
+            _, folder = prepare(source_dir, selection, build_dir)
+            done = build_shard(folder, index, count, quarantine)
+            console.print(
+                f"shard {index}/{count} of {folder}: "
+                + ", ".join(f"{k} {v:,}" for k, v in done["rows"].items())
+            )
+            return
+        _, folder = prepare(source_dir, selection, build_dir)
+        with progress_bar() as progress:
+            if finalize_only:
+                summary = finalize(folder, shards)
+            else:
+                summary = build_shards(
+                    folder, shards, workers or os.cpu_count() or 1, quarantine, progress
+                )
+            result = load(folder, loader, progress)  # type: ignore[arg-type]
+    _print_build(summary, folder, result)
+
+
+def _print_build(summary, folder: Path, result) -> None:
+    if result is not None:
+        console.print(_counts_table(result.counts))
+    for note, n in summary.notes.items():
+        if n:
+            console.print(f"note: {n:,} {note}")
+    if summary.unscored:
+        console.print(
+            f"note: {summary.unscored:,} screen rows without a measurement (NaN) were not loaded"
+        )
+    if summary.skipped_sources:
+        console.print(
+            f"note: sources not found in the source folder, skipped: {', '.join(summary.skipped_sources)}"
+        )
+    if summary.rejects:
+        console.print(
+            f"[yellow]{summary.rejects:,} bad rows quarantined in {folder / 'quarantine.tsv'}[/yellow]"
+        )
+    where = f" into {result.uri}" if result is not None else " (not loaded)"
     console.print(
-        f"built graph {report.build_id} at {settings.uri} from {len(report.inputs)} files in "
-        f"{source_dir}: {report.experiments:,} experiments"
-        + (f" ({report.unscored:,} unscored rows not loaded)" if report.unscored else "")
+        f"built graph {summary.build_id}{where}: {summary.experiments:,} experiments, "
+        f"{sum(summary.nodes.values()):,} nodes, {sum(summary.relationships.values()):,} relationships; "
+        f"CSV shards in {folder}"
     )
 
 

@@ -1,184 +1,398 @@
-"""``tc build-db``: parse the source files, check them against each other, load them into Neo4j.
+"""``tc build-db``: sources → validated records → neo4j-admin CSV shards → Neo4j.
 
-Steps: find the input files in a source directory, parse each (every record checked; a bad
-one stops the build with file, line and field), check that every perturbed gene is in the
-genome, then write genes, datasets, environments, experiments and their PERTURBS links in
-batched ``UNWIND`` transactions, and finally a ``Build`` node whose id is a hash of the code
-version and the inputs' sha256, so the same inputs give the same build id.
+Three steps, each callable on its own so that a cluster can run them as separate jobs:
+
+1. ``plan_build``: find the selected sources' files, checksum them, derive the build id
+   (a hash of the code version, the selection and the inputs' sha256). Stored as ``plan.json``.
+2. ``build_shard(i, n)``: parse shard ``i`` of ``n`` and write its CSV files. Screens are split
+   by rows (each shard parses 1/n of every screen file); whole-file sources (genome, GO, model,
+   networks) go round-robin to the shards. Written to ``shard-….tmp`` and renamed when done,
+   so a finished shard is skipped on a rerun and a killed one is redone.
+3. ``finalize``: check every shard finished, find experiments repeated across shards, write the
+   shared nodes (datasets, environments, the Build node), the headers and ``build.json`` with
+   the expected counts. The loaders (``online``, ``bulk``) then read the same files.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+import shutil
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import polars as pl
-from neo4j import Driver
 
 import torchcell
 from torchcell.checksum import sha256_file
 from torchcell.errors import SourceError, TorchCellError
-from torchcell.graphdb import cypher
-from torchcell.graphdb.constraints import ensure_constraints
-from torchcell.graphdb.stats import GraphCounts, graph_counts
-from torchcell.progress import Progress, no_progress
+from torchcell.graphdb.csv_shards import read_part, write_headers, write_part
+from torchcell.graphdb.model import NODES
 from torchcell.schema import environment_id
-from torchcell.sources import costanzo2016, sgd
+from torchcell.sources import costanzo2016, gene_ontology, interactions, kuzmin, sgd, yeast_gem
+from torchcell.sources.catalog import find, select
 from torchcell.sources.experiments import FIELD, ExperimentTables
-from torchcell.sources.table import LINE
+from torchcell.sources.parts import GraphPart
+from torchcell.sources.table import LINE, Rejects
 
-BATCH_ROWS = 5_000
+PLAN = "plan.json"
+SUMMARY = "build.json"
+DONE = "done.json"
+SHARED = "shared"
+QUARANTINE = "quarantine.tsv"
+DATASETS = {
+    d.name: d for d in (costanzo2016.SMF_DATASET, costanzo2016.DMF_DATASET, kuzmin.KUZMIN2018)
+}
+WHOLE_FILE_JOBS = ["genome", "go", "gem", "physical", "regulation"]
 
 
 @dataclass(frozen=True)
-class BuildInputs:
-    """The files of one build, found by their published names in a source directory."""
+class BuildPlan:
+    source_dir: str
+    sources: list[str]
+    files: dict[str, list[list[str]]]
+    checksums: dict[str, str]
+    build_id: str
+    skipped: list[str]
 
-    genome: Path
-    single_mutants: list[Path] = field(default_factory=list)
-    double_mutants: list[Path] = field(default_factory=list)
+    def write(self, build_dir: Path) -> None:
+        Path(build_dir).mkdir(parents=True, exist_ok=True)
+        tmp = Path(build_dir) / (PLAN + ".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2))
+        tmp.replace(Path(build_dir) / PLAN)
 
     @classmethod
-    def find(cls, source_dir: Path) -> BuildInputs:
-        source_dir = Path(source_dir)
-        if not source_dir.is_dir():
-            raise TorchCellError(f"source directory {source_dir} does not exist")
-
-        def matching(*patterns: str) -> list[Path]:
-            return sorted({p for pat in patterns for p in source_dir.glob(pat)})
-
-        genome = matching(f"{sgd.FILE_NAME}", f"{sgd.FILE_NAME}.gz")
-        if not genome:
+    def read(cls, build_dir: Path) -> BuildPlan:
+        path = Path(build_dir) / PLAN
+        if not path.exists():
             raise TorchCellError(
-                f"{source_dir} has no {sgd.FILE_NAME}: the genome defines the genes"
+                f"{build_dir} has no {PLAN}: plan the build first (tc build-db --plan-only)"
             )
-        return cls(
-            genome=genome[0],
-            single_mutants=matching("strain_ids_and_single_mutant_fitness.tsv*"),
-            double_mutants=matching("SGA_*.txt", "SGA_*.txt.gz"),
-        )
+        return cls(**json.loads(path.read_text()))
 
-    def files(self) -> list[Path]:
-        return [self.genome, *self.single_mutants, *self.double_mutants]
+    def file(self, source: str, index: int = 0) -> Path:
+        return Path(self.files[source][index][0])
 
 
-@dataclass(frozen=True)
-class BuildReport:
-    build_id: str
-    inputs: dict[str, str]
-    experiments: int
-    unscored: int
-    counts: GraphCounts
+def plan_build(source_dir: Path, only: list[str] | None = None) -> BuildPlan:
+    source_dir = Path(source_dir).resolve()
+    if not source_dir.is_dir():
+        raise TorchCellError(f"source directory {source_dir} does not exist")
+    files, skipped = {}, []
+    for source in select(only):
+        found = find(source, source_dir)
+        missing = [pattern for pattern, paths in zip(source.files, found, strict=True) if not paths]
+        if missing:
+            if source.key == "genome" or only:
+                raise TorchCellError(
+                    f"{source_dir} has no file matching {', '.join(missing)} (source {source.key})"
+                )
+            skipped.append(source.key)
+            continue
+        files[source.key] = [[str(p) for p in paths] for paths in found]
+    checksums = {
+        Path(p).name: sha256_file(Path(p)) for groups in files.values() for g in groups for p in g
+    }
+    text = json.dumps(
+        {"code": torchcell.__version__, "sources": sorted(files), "inputs": checksums},
+        sort_keys=True,
+    )
+    build_id = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return BuildPlan(str(source_dir), sorted(files), files, checksums, build_id, skipped)
 
 
-def build_id(checksums: dict[str, str]) -> str:
-    """Hash of the code version and the inputs' checksums (by file name, not by folder)."""
-    text = json.dumps({"code": torchcell.__version__, "inputs": checksums}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def shard_dir(build_dir: Path, index: int, count: int) -> Path:
+    return Path(build_dir) / f"shard-{index:05d}-of-{count:05d}"
 
 
-def check_known_genes(genes: pl.DataFrame, tables: ExperimentTables, genome: Path) -> None:
-    """Every perturbed gene must be a gene of the genome: report the first unknown one."""
-    unknown = tables.perturbations.filter(~pl.col("gene").is_in(genes["id"].implode()))
-    if unknown.height:
-        names = unknown["gene"].unique().sort().to_list()
-        listed = ", ".join(names[:10]) + (" ..." if len(names) > 10 else "")
-        raise SourceError(
-            tables.path,
-            int(unknown[LINE][0]),
-            unknown[FIELD][0],
-            f"gene {unknown['gene'][0]!r} is not in the genome ({genome.name}); "
-            f"{len(names)} unknown gene(s) in this file: {listed}",
-        )
+def _genes(plan: BuildPlan, rejects: Rejects) -> pl.DataFrame:
+    return sgd.parse_genes(plan.file("genome"), rejects)
 
 
-def parse_inputs(inputs: BuildInputs) -> tuple[pl.DataFrame, list[ExperimentTables]]:
-    genes = sgd.parse_genes(inputs.genome)
-    tables = [costanzo2016.parse_single_mutants(p) for p in inputs.single_mutants]
-    tables += [costanzo2016.parse_double_mutants(p) for p in inputs.double_mutants]
-    for table in tables:
-        check_known_genes(genes, table, inputs.genome)
-    if len(tables) > 1:
-        ids = pl.concat(
-            [
-                t.experiments.select("id", LINE, pl.lit(i).alias("file"))
-                for i, t in enumerate(tables)
-            ]
-        )
-        dup = ids.filter(pl.col("id").is_duplicated()).sort("file", LINE)
-        if dup.height:
-            first, again = dup.filter(pl.col("id") == dup["id"][0]).head(2).iter_rows(named=True)
-            raise SourceError(
-                tables[again["file"]].path, again[LINE], None,
-                f"experiment {first['id']} is also in {tables[first['file']].path}, line {first[LINE]}",
-            )  # fmt: skip
-    return genes, tables
+def _whole_file_parts(
+    plan: BuildPlan, job: str, genes: pl.DataFrame, rejects: Rejects
+) -> list[GraphPart]:
+    if job == "genome":
+        return [GraphPart(nodes={"Gene": genes})]
+    if job == "go":
+        ontology = gene_ontology.parse_ontology(plan.file("go", 0), rejects)
+        return [
+            ontology,
+            gene_ontology.parse_annotations(plan.file("go", 1), genes, ontology, rejects),
+        ]
+    if job == "gem":
+        return [yeast_gem.parse_model(plan.file("gem"), genes, rejects)]
+    if job == "physical":
+        return [
+            interactions.parse_physical(
+                Path(p), Path(p).stem.removeprefix("physical_"), genes, rejects=rejects
+            )
+            for p in plan.files["physical"][0]
+        ]
+    if job == "regulation":
+        names = plan.file("regulation", 1)
+        return [
+            interactions.parse_regulation(
+                Path(p), names, "yeastract_" + Path(p).stem.rsplit("_", 1)[-1], genes, rejects
+            )
+            for p in plan.files["regulation"][0]
+        ]
+    raise ValueError(job)
 
 
-def _write(driver: Driver, database: str, statement: str, frame: pl.DataFrame, advance) -> None:
-    for batch in frame.iter_slices(BATCH_ROWS):
-        driver.execute_query(statement, rows=batch.to_dicts(), database_=database)
-        advance(batch.height)
+def _screens(plan: BuildPlan, rows: tuple[int, int], rejects: Rejects) -> list[ExperimentTables]:
+    tables = []
+    if "costanzo2016" in plan.files:
+        smf, sga = plan.files["costanzo2016"]
+        tables += [costanzo2016.parse_single_mutants(Path(p), rejects, rows) for p in smf]
+        tables += [costanzo2016.parse_double_mutants(Path(p), rejects, rows) for p in sga]
+    if "kuzmin2018" in plan.files:
+        tables += [
+            kuzmin.parse_trigenic(Path(p), kuzmin.KUZMIN2018, rejects, rows)
+            for p in plan.files["kuzmin2018"][0]
+        ]
+    return tables
 
 
-def load(
-    driver: Driver,
-    database: str,
-    genes: pl.DataFrame,
-    tables: list[ExperimentTables],
-    progress: Progress = no_progress,
-) -> None:
-    """Write the parsed records with batched MERGE statements (idempotent)."""
-    ensure_constraints(driver, database)
-    experiments = pl.concat([t.experiments for t in tables]) if tables else None
-    perturbations = pl.concat([t.perturbations for t in tables]) if tables else None
+def known_genes_only(
+    tables: ExperimentTables, genes: pl.DataFrame, rejects: Rejects
+) -> ExperimentTables:
+    """Experiments that perturb a gene the genome does not know are bad rows (all their links go)."""
+    perts = tables.perturbations
+    unknown = perts.filter(~pl.col("gene").is_in(genes["id"].implode()))
+    if unknown.height == 0:
+        return tables
+    for field_name, group in unknown.group_by(FIELD, maintain_order=True):
+        rejects.drop(
+            group, pl.Series([True] * group.height), tables.path, field_name[0],
+            "gene {value} is not in the genome", values="gene",
+        )  # fmt: skip
+    bad_ids = unknown["experiment_id"].unique().implode()
+    return ExperimentTables(
+        tables.path,
+        tables.experiments.filter(~pl.col("id").is_in(bad_ids)),
+        perts.filter(~pl.col("experiment_id").is_in(bad_ids)),
+        tables.unscored,
+    )
 
-    _write(driver, database, cypher.GENES, genes.drop(LINE), progress("genes", genes.height))
-    if experiments is None:
-        return
-    datasets = pl.DataFrame(
-        [d.model_dump() for d in (costanzo2016.SMF_DATASET, costanzo2016.DMF_DATASET)]
-    ).filter(pl.col("name").is_in(experiments["dataset"].unique().implode()))
-    _write(driver, database, cypher.DATASETS, datasets, no_progress("", 0))
+
+def _experiment_parts(tables: list[ExperimentTables]) -> tuple[GraphPart, pl.DataFrame, int]:
+    experiments = pl.concat([t.experiments for t in tables])
+    lines = pl.concat(
+        [
+            t.experiments.select(
+                "id", pl.lit(str(t.path)).alias("file"), pl.col(LINE).alias("line")
+            )
+            for t in tables
+        ]
+    )
+    perturbations = pl.concat([t.perturbations for t in tables])
     envs = experiments.select("media", "temperature").unique().sort("media", "temperature")
     envs = envs.with_columns(
         pl.Series("id", [environment_id(m, t) for m, t in envs.iter_rows()], dtype=pl.String)
     )
-    _write(driver, database, cypher.ENVIRONMENTS, envs, no_progress("", 0))
     experiments = experiments.join(
-        envs.rename({"id": "environment_id"}), on=["media", "temperature"], how="left"
+        envs.rename({"id": "environment"}), on=["media", "temperature"], how="left"
     )
-    _write(
-        driver, database, cypher.EXPERIMENTS, experiments.drop(LINE, "media", "temperature"),
-        progress("experiments", experiments.height),
-    )  # fmt: skip
-    _write(
-        driver, database, cypher.PERTURBATIONS, perturbations.drop(LINE, FIELD),
-        progress("gene links", perturbations.height),
-    )  # fmt: skip
+    datasets = pl.DataFrame(
+        [DATASETS[name].model_dump() for name in sorted(experiments["dataset"].unique())],
+        schema={"name": pl.String, "doi": pl.String, "version": pl.String},
+    )
+    part = GraphPart(
+        nodes={"Experiment": experiments, "Environment": envs, "Dataset": datasets},
+        relationships={
+            "PERTURBS": perturbations.rename({"experiment_id": "start", "gene": "end"}),
+            "IN_DATASET": experiments.select(
+                pl.col("id").alias("start"), pl.col("dataset").alias("end")
+            ),
+            "UNDER": experiments.select(
+                pl.col("id").alias("start"), pl.col("environment").alias("end")
+            ),
+        },
+    )
+    return part, lines, sum(t.unscored for t in tables)
 
 
-def build_graph(
-    driver: Driver, database: str, source_dir: Path, progress: Progress = no_progress
-) -> BuildReport:
-    inputs = BuildInputs.find(source_dir)
-    genes, tables = parse_inputs(inputs)
-    checksums = {p.name: sha256_file(p) for p in inputs.files()}
-    load(driver, database, genes, tables, progress)
-    bid = build_id(checksums)
-    driver.execute_query(
-        cypher.BUILD,
-        id=bid,
-        sources=[f"{name} sha256:{digest}" for name, digest in sorted(checksums.items())],
-        code_version=torchcell.__version__,
-        database_=database,
+def build_shard(build_dir: Path, index: int, count: int, quarantine: bool = False) -> dict:
+    """Parse and write shard ``index`` of ``count``; return its ``done.json`` content.
+
+    A shard that is already complete is not redone.
+    """
+    plan = BuildPlan.read(build_dir)
+    out = shard_dir(build_dir, index, count)
+    if (out / DONE).exists():
+        return json.loads((out / DONE).read_text())
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+
+    rejects = Rejects(quarantine)
+    genes = _genes(plan, rejects if index == 0 else Rejects(quarantine))
+    parts: list[GraphPart] = []
+    jobs = [job for job in WHOLE_FILE_JOBS if job in plan.files]
+    for j, job in enumerate(jobs):
+        if j % count == index:
+            parts += _whole_file_parts(plan, job, genes, rejects)
+    tables = [known_genes_only(t, genes, rejects) for t in _screens(plan, (index, count), rejects)]
+    unscored = 0
+    if tables:
+        part, lines, unscored = _experiment_parts(tables)
+        parts.append(part)
+        lines.write_csv(tmp / "experiment_lines.csv")
+
+    rows: dict[str, int] = {}
+    notes: dict[str, int] = {}
+    for part in parts:
+        for name, frame in (*part.nodes.items(), *part.relationships.items()):
+            target = tmp / name
+            target.mkdir(exist_ok=True)
+            write_part(target / f"part-{len(list(target.iterdir())):03d}.csv", name, frame)
+            rows[name] = rows.get(name, 0) + frame.height
+        for key, value in part.notes.items():
+            notes[key] = notes.get(key, 0) + value
+    if rejects.rows:
+        rejects.write(tmp / QUARANTINE)
+    done = {"rows": rows, "notes": notes, "unscored": unscored, "rejects": len(rejects.rows)}
+    (tmp / DONE).write_text(json.dumps(done, indent=2))
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return done
+
+
+SHARED_LABELS = ("Environment", "Dataset", "Build")
+
+
+def part_files(build_dir: Path, count: int, name: str) -> list[Path]:
+    """The CSV data files of a label or type: from ``shared/`` or from every shard."""
+    build_dir = Path(build_dir)
+    if name in SHARED_LABELS:
+        return sorted((build_dir / SHARED / name).glob("*.csv"))
+    return [
+        p
+        for i in range(count)
+        for p in sorted((shard_dir(build_dir, i, count) / name).glob("*.csv"))
+    ]
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    build_id: str
+    shards: int
+    nodes: dict[str, int]
+    relationships: dict[str, int]
+    notes: dict[str, int]
+    unscored: int
+    rejects: int
+    skipped_sources: list[str]
+    inputs: dict[str, str]
+
+    @property
+    def experiments(self) -> int:
+        return self.nodes.get("Experiment", 0)
+
+    @classmethod
+    def read(cls, build_dir: Path) -> BuildSummary:
+        path = Path(build_dir) / SUMMARY
+        if not path.exists():
+            raise TorchCellError(f"{build_dir} has no {SUMMARY}: the build was not finalized")
+        return cls(**json.loads(path.read_text()))
+
+
+def _shared_nodes(build_dir: Path, count: int, label: str, key: str) -> pl.DataFrame:
+    files = [
+        p
+        for i in range(count)
+        for p in sorted((shard_dir(build_dir, i, count) / label).glob("*.csv"))
+    ]
+    frames = [read_part(p, label) for p in files]
+    if not frames:
+        return pl.DataFrame()
+    return pl.concat(frames).unique(subset=key, keep="first").sort(key)
+
+
+def finalize(build_dir: Path, count: int) -> BuildSummary:
+    """Check the shards, write shared nodes, headers and ``build.json``; return the summary."""
+    build_dir = Path(build_dir)
+    plan = BuildPlan.read(build_dir)
+    missing = [i for i in range(count) if not (shard_dir(build_dir, i, count) / DONE).exists()]
+    if missing:
+        raise TorchCellError(
+            f"shard(s) {', '.join(map(str, missing))} of {count} have not finished in {build_dir}; "
+            f"run them with `tc build-db --build-dir {build_dir} --shard I/{count}` or rerun with --resume"
+        )
+    shards = [shard_dir(build_dir, i, count) for i in range(count)]
+    dones = [json.loads((s / DONE).read_text()) for s in shards]
+
+    line_files = [
+        s / "experiment_lines.csv" for s in shards if (s / "experiment_lines.csv").exists()
+    ]
+    if line_files:
+        lines = pl.concat(
+            [
+                pl.read_csv(f, schema={"id": pl.String, "file": pl.String, "line": pl.Int64})
+                for f in line_files
+            ]
+        )
+        repeated_ids = lines.filter(pl.col("id").is_duplicated()).sort("file", "line")
+        if repeated_ids.height:
+            first, again = (
+                repeated_ids.filter(pl.col("id") == repeated_ids["id"][0])
+                .head(2)
+                .iter_rows(named=True)
+            )
+            raise SourceError(
+                again["file"], again["line"], None,
+                f"duplicate experiment: the same measurement as {first['file']}, line {first['line']}",
+            )  # fmt: skip
+
+    shared = build_dir / SHARED
+    shutil.rmtree(shared, ignore_errors=True)
+    nodes: dict[str, int] = {}
+    for label, key in (("Environment", "id"), ("Dataset", "name")):
+        frame = _shared_nodes(build_dir, count, label, key)
+        if frame.height:
+            (shared / label).mkdir(parents=True)
+            write_part(shared / label / "part-000.csv", label, frame)
+            nodes[label] = frame.height
+    build = pl.DataFrame(
+        {
+            "id": [plan.build_id],
+            "sources": [
+                [f"{name} sha256:{digest}" for name, digest in sorted(plan.checksums.items())]
+            ],
+            "code_version": [torchcell.__version__],
+        }
     )
-    return BuildReport(
-        build_id=bid,
-        inputs=checksums,
-        experiments=sum(t.experiments.height for t in tables),
-        unscored=sum(t.unscored for t in tables),
-        counts=graph_counts(driver, database),
+    (shared / "Build").mkdir(parents=True)
+    write_part(shared / "Build" / "part-000.csv", "Build", build)
+    nodes["Build"] = 1
+    write_headers(build_dir)
+
+    relationships: dict[str, int] = {}
+    notes: dict[str, int] = {}
+    for done in dones:
+        for name, n in done["rows"].items():
+            if name in SHARED_LABELS:
+                continue
+            target = nodes if name in NODES else relationships
+            target[name] = target.get(name, 0) + n
+        for key, value in done["notes"].items():
+            notes[key] = notes.get(key, 0) + value
+    quarantined = [s / QUARANTINE for s in shards if (s / QUARANTINE).exists()]
+    if quarantined:
+        pl.concat(
+            [pl.read_csv(q, separator="\t", infer_schema=False) for q in quarantined]
+        ).write_csv(build_dir / QUARANTINE, separator="\t")
+    summary = BuildSummary(
+        build_id=plan.build_id,
+        shards=count,
+        nodes=dict(sorted(nodes.items())),
+        relationships=dict(sorted(relationships.items())),
+        notes=notes,
+        unscored=sum(d["unscored"] for d in dones),
+        rejects=sum(d["rejects"] for d in dones),
+        skipped_sources=plan.skipped,
+        inputs=plan.checksums,
     )
+    (build_dir / SUMMARY).write_text(json.dumps(asdict(summary), indent=2))
+    return summary

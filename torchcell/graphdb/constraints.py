@@ -1,20 +1,15 @@
-"""Unique constraints (which also index) for every node id, created before any load."""
+"""Unique constraints (which also index) for every node label's id, created before any load."""
 
 from __future__ import annotations
 
 from neo4j import Driver
 
-UNIQUE_IDS = {
-    "Gene": "id",
-    "Experiment": "id",
-    "Dataset": "name",
-    "Environment": "id",
-    "Build": "id",
-}
+from torchcell.graphdb.model import NODES
 
 
 def ensure_constraints(driver: Driver, database: str) -> None:
-    for label, key in UNIQUE_IDS.items():
+    for label, node in NODES.items():
+        key = node.key
         driver.execute_query(
             f"CREATE CONSTRAINT {label.lower()}_{key} IF NOT EXISTS "
             f"FOR (n:{label}) REQUIRE n.{key} IS UNIQUE",

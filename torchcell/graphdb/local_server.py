@@ -43,6 +43,8 @@ class ServerState:
     port: int
     home: str
     log: str
+    heap: str = "1g"
+    pagecache_mb: int = 256
 
     @property
     def uri(self) -> str:
@@ -153,7 +155,9 @@ def start(
     ]  # fmt: skip
     with log.open("ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    state = ServerState(pid=proc.pid, port=port, home=str(home), log=str(log))
+    state = ServerState(
+        pid=proc.pid, port=port, home=str(home), log=str(log), heap=heap, pagecache_mb=pagecache_mb
+    )
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:

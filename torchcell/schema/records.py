@@ -28,6 +28,7 @@ class Gene(_Record):
     """A genomic feature with a systematic name (an ORF, a tRNA gene, ...)."""
 
     id: str = Field(pattern=SYSTEMATIC_NAME, description="systematic name, e.g. YAL001C")
+    sgdid: str | None = Field(None, pattern=r"^S\d{9}$", description="SGD id, e.g. S000000001")
     name: str | None = Field(None, description="standard name, e.g. TFC3")
     feature_type: str
     qualifier: str | None = None

@@ -20,18 +20,9 @@ from pathlib import Path
 
 import polars as pl
 
-from torchcell.errors import SourceError
 from torchcell.schema import Dataset
-from torchcell.sources.experiments import (
-    EXPERIMENT_COLUMNS,
-    FIELD,
-    ExperimentTables,
-    assign_ids,
-    check_unique,
-    perturbation_text,
-    validate_experiments,
-)
-from torchcell.sources.table import LINE, check_pattern, read_table, require, to_float
+from torchcell.sources.experiments import ExperimentTables, Side, experiment_tables
+from torchcell.sources.table import STRICT, Rejects, cast_float, check_pattern, read_table, require
 
 SMF_DATASET = Dataset(
     name="costanzo2016_smf", doi="10.1126/science.aaf1420", version="Data File S1"
@@ -78,118 +69,96 @@ SGA_COLUMNS = [
 ]
 
 
-def _strain(column: str, table: pl.DataFrame, path: Path) -> tuple[pl.Expr, pl.Expr]:
-    """Gene and kind expressions from a strain id column (validated first)."""
-    require(table, column, path)
-    check_pattern(table, column, STRAIN_PATTERN, path, "a strain id like YAL002W_dma23")
-    gene = pl.col(column).str.extract(STRAIN_PATTERN, 1)
-    kind = pl.col(column).str.extract(STRAIN_PATTERN, 2).replace_strict(TAG_KINDS)
-    return gene, kind
+def add_strain(
+    table: pl.DataFrame, column: str, prefix: str, path: Path, rejects: Rejects
+) -> pl.DataFrame:
+    """Check a strain id column and add ``<prefix>_gene`` and ``<prefix>_kind`` from it."""
+    table = require(table, column, path, rejects)
+    table = check_pattern(
+        table, column, STRAIN_PATTERN, path, "a strain id like YAL002W_dma23", rejects
+    )
+    return table.with_columns(
+        pl.col(column).str.extract(STRAIN_PATTERN, 1).alias(f"{prefix}_gene"),
+        pl.col(column)
+        .str.extract(STRAIN_PATTERN, 2)
+        .replace_strict(TAG_KINDS)
+        .alias(f"{prefix}_kind"),
+    )
 
 
-def parse_single_mutants(path: Path) -> ExperimentTables:
+def parse_single_mutants(
+    path: Path, rejects: Rejects = STRICT, rows: tuple[int, int] | None = None
+) -> ExperimentTables:
     """Single-mutant fitness: one experiment per (strain, temperature) with a measured value."""
-    table = read_table(path, SMF_COLUMNS, header="\t".join(SMF_COLUMNS))
-    gene, kind = _strain("Strain ID", table, path)
-    require(table, "Systematic gene name", path)
-    table = table.with_columns(gene.alias("gene"), kind.alias("kind"))
-    mismatch = table["gene"] != table["Systematic gene name"]
-    if mismatch.any():
-        i = mismatch.arg_max()
-        raise SourceError(
-            path, int(table[LINE][i]), "Systematic gene name",
-            f"{table['Systematic gene name'][i]!r} differs from the strain id's gene {table['gene'][i]!r}",
-        )  # fmt: skip
-    per_temperature = []
+    table = read_table(path, SMF_COLUMNS, header="\t".join(SMF_COLUMNS), rejects=rejects, rows=rows)
+    table = add_strain(table, "Strain ID", "s", path, rejects)
+    table = require(table, "Systematic gene name", path, rejects)
+    table = rejects.drop(
+        table,
+        table["s_gene"] != table["Systematic gene name"],
+        path,
+        "Systematic gene name",
+        "{value} differs from the gene of the strain id",
+    )
     for temperature in (26, 30):
-        fitness = to_float(table, f"Single mutant fitness ({temperature}°)", path, missing=MISSING)
-        std = to_float(
-            table, f"Single mutant fitness ({temperature}°) stddev", path, missing=MISSING
-        )
-        per_temperature.append(
-            table.with_columns(
-                fitness.alias("fitness"),
-                std.alias("fitness_std"),
-                pl.lit(temperature, dtype=pl.Float64).alias("temperature"),
-            ).filter(pl.col("fitness").is_not_null())
-        )
-    rows = pl.concat(per_temperature).with_columns(
+        for column in (
+            f"Single mutant fitness ({temperature}°)",
+            f"Single mutant fitness ({temperature}°) stddev",
+        ):
+            table = cast_float(table, column, path, missing=MISSING, rejects=rejects)
+    per_temperature = [
+        table.select(
+            pl.all(),
+            pl.col(f"Single mutant fitness ({t}°)").alias("fitness"),
+            pl.col(f"Single mutant fitness ({t}°) stddev").alias("fitness_std"),
+            pl.lit(t, dtype=pl.Float64).alias("temperature"),
+        ).filter(pl.col("fitness").is_not_null())
+        for t in (26, 30)
+    ]
+    measured = pl.concat(per_temperature).with_columns(
         pl.lit(SMF_DATASET.name).alias("dataset"),
         pl.lit(MEDIA).alias("media"),
         pl.lit(None, dtype=pl.Float64).alias("gene_interaction"),
         pl.lit(None, dtype=pl.Float64).alias("gene_interaction_p_value"),
-        perturbation_text("gene", "kind", "Allele/Gene name", "Strain ID").alias("p"),
     )
-    rows = rows.with_columns(assign_ids(rows, ["p"]))
-    experiments = rows.select(*EXPERIMENT_COLUMNS, LINE).sort(LINE, "temperature")
-    check_unique(experiments, path)
-    perturbations = rows.select(
-        pl.col("id").alias("experiment_id"),
-        "gene",
-        "kind",
-        pl.col("Allele/Gene name").alias("allele"),
-        pl.col("Strain ID").alias("strain"),
-        LINE,
-        pl.lit("Strain ID").alias(FIELD),
-    ).sort(LINE, "experiment_id")
-    tables = ExperimentTables(path, experiments, perturbations)
-    validate_experiments(tables)
-    return tables
+    side = Side("s_gene", "s_kind", "Allele/Gene name", "Strain ID", "Strain ID")
+    return experiment_tables(measured, [side], path, rejects)
 
 
-def parse_double_mutants(path: Path) -> ExperimentTables:
+def parse_double_mutants(
+    path: Path, rejects: Rejects = STRICT, rows: tuple[int, int] | None = None
+) -> ExperimentTables:
     """A pairwise SGA table: one double-mutant experiment per scored row.
 
     Rows with neither a double-mutant fitness nor an ε (``NaN``, pair not scored) carry no
     measurement; they are counted in ``ExperimentTables.unscored`` and reported, not loaded.
     """
-    table = read_table(path, SGA_COLUMNS, header="\t".join(SGA_COLUMNS))
-    q_gene, q_kind = _strain("Query Strain ID", table, path)
-    a_gene, a_kind = _strain("Array Strain ID", table, path)
-    require(table, "Arraytype/Temp", path)
-    check_pattern(table, "Arraytype/Temp", r"^(DMA|TSA)(26|30)$", path, "an array type like DMA30")
+    table = read_table(path, SGA_COLUMNS, header="\t".join(SGA_COLUMNS), rejects=rejects, rows=rows)
+    table = add_strain(table, "Query Strain ID", "q", path, rejects)
+    table = add_strain(table, "Array Strain ID", "a", path, rejects)
+    table = require(table, "Arraytype/Temp", path, rejects)
+    table = check_pattern(
+        table, "Arraytype/Temp", r"^(DMA|TSA)(26|30)$", path, "an array type like DMA30", rejects
+    )
     labels = {
-        "gene_interaction": to_float(table, "Genetic interaction score (ε)", path, missing=MISSING),
-        "gene_interaction_p_value": to_float(table, "P-value", path, missing=MISSING),
-        "fitness": to_float(table, "Double mutant fitness", path, missing=MISSING),
-        "fitness_std": to_float(table, "Double mutant fitness standard deviation", path, missing=MISSING),
-    }  # fmt: skip
-    rows = table.with_columns(
-        *(series.alias(name) for name, series in labels.items()),
-        q_gene.alias("q_gene"), q_kind.alias("q_kind"), a_gene.alias("a_gene"), a_kind.alias("a_kind"),
+        "Genetic interaction score (ε)": "gene_interaction",
+        "P-value": "gene_interaction_p_value",
+        "Double mutant fitness": "fitness",
+        "Double mutant fitness standard deviation": "fitness_std",
+    }
+    for column in labels:
+        table = cast_float(table, column, path, missing=MISSING, rejects=rejects)
+    table = table.with_columns(
+        *(pl.col(column).alias(label) for column, label in labels.items()),
         pl.col("Arraytype/Temp").str.slice(3).cast(pl.Float64).alias("temperature"),
         pl.lit(DMF_DATASET.name).alias("dataset"),
         pl.lit(MEDIA).alias("media"),
-    )  # fmt: skip
-    scored = pl.col("fitness").is_not_null() | pl.col("gene_interaction").is_not_null()
-    unscored = rows.height - rows.select(scored.sum()).item()
-    rows = rows.filter(scored)
-    same = rows["q_gene"] == rows["a_gene"]
-    if same.any():
-        i = same.arg_max()
-        raise SourceError(
-            path, int(rows[LINE][i]), "Array Strain ID", "query and array perturb the same gene"
-        )
-    rows = rows.with_columns(
-        perturbation_text("q_gene", "q_kind", "Query allele name", "Query Strain ID").alias("pq"),
-        perturbation_text("a_gene", "a_kind", "Array allele name", "Array Strain ID").alias("pa"),
     )
-    rows = rows.with_columns(assign_ids(rows, ["pq", "pa"]))
-    experiments = rows.select(*EXPERIMENT_COLUMNS, LINE)
-    check_unique(experiments, path)
-    side = {
-        prefix: rows.select(
-            pl.col("id").alias("experiment_id"),
-            pl.col(f"{prefix[0].lower()}_gene").alias("gene"),
-            pl.col(f"{prefix[0].lower()}_kind").alias("kind"),
-            pl.col(f"{prefix} allele name").alias("allele"),
-            pl.col(f"{prefix} Strain ID").alias("strain"),
-            LINE,
-            pl.lit(f"{prefix} Strain ID").alias(FIELD),
-        )
-        for prefix in ("Query", "Array")
-    }
-    perturbations = pl.concat(list(side.values())).sort(LINE, FIELD, descending=[False, True])
-    tables = ExperimentTables(path, experiments, perturbations, unscored=unscored)
-    validate_experiments(tables)
-    return tables
+    scored = table["fitness"].is_not_null() | table["gene_interaction"].is_not_null()
+    unscored = int((~scored).sum())
+    table = table.filter(scored)
+    sides = [
+        Side("q_gene", "q_kind", "Query allele name", "Query Strain ID", "Query Strain ID"),
+        Side("a_gene", "a_kind", "Array allele name", "Array Strain ID", "Array Strain ID"),
+    ]
+    return experiment_tables(table, sides, path, rejects, unscored)

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
-from torchcell.errors import SourceError
 from torchcell.schema import Environment, Experiment, Perturbation, environment_id, experiment_id
-from torchcell.sources.table import LINE
+from torchcell.sources.table import LINE, Rejects, repeated
 from torchcell.sources.validate import validate_sample
 
 FIELD = "_field"
@@ -45,27 +44,86 @@ class ExperimentTables:
         )
 
 
-def perturbation_text(gene: str, kind: str, allele: str, strain: str) -> pl.Expr:
-    """Column-wise ``torchcell.schema.perturbation_key``."""
-    return pl.concat_str(
-        [pl.col(gene), pl.col(kind), pl.col(allele).fill_null(""), pl.col(strain).fill_null("")],
-        separator=":",
+@dataclass(frozen=True)
+class Side:
+    """Where one perturbed gene of a row lives: columns for gene, kind, allele and strain.
+
+    ``field`` is the source column named in errors about that gene. A side whose gene is null
+    on a row (for example a control half of a query) is not a perturbation of that row.
+    """
+
+    gene: str
+    kind: str
+    allele: str
+    strain: str
+    field: str
+
+    def text(self) -> pl.Expr:
+        """Column-wise ``torchcell.schema.perturbation_key``."""
+        parts = [pl.col(self.allele).fill_null(""), pl.col(self.strain).fill_null("")]
+        return pl.concat_str([pl.col(self.gene), pl.col(self.kind), *parts], separator=":")
+
+
+def experiment_tables(
+    rows: pl.DataFrame, sides: list[Side], path: Path, rejects: Rejects, unscored: int = 0
+) -> ExperimentTables:
+    """Ids, duplicate check and the two output frames for parsed ``rows``.
+
+    ``rows`` needs ``dataset``, ``media``, ``temperature``, the ``LABELS`` and the ``sides``'
+    columns. Each experiment's id covers its sorted perturbations, so it does not depend on
+    which gene was the query.
+    """
+    texts = [side.text().alias(f"_p{i}") for i, side in enumerate(sides)]
+    rows = rows.with_columns(texts)
+    rows = rows.with_columns(assign_ids(rows, [f"_p{i}" for i in range(len(sides))]))
+    rows = drop_repeats(rows, path, rejects)
+    perturbations = pl.concat(
+        [
+            rows.filter(pl.col(side.gene).is_not_null()).select(
+                pl.col("id").alias("experiment_id"),
+                pl.col(side.gene).alias("gene"),
+                pl.col(side.kind).alias("kind"),
+                pl.col(side.allele).alias("allele"),
+                pl.col(side.strain).alias("strain"),
+                LINE,
+                pl.lit(side.field).alias(FIELD),
+                pl.lit(i).alias("_side"),
+            )
+            for i, side in enumerate(sides)
+        ]
     )
+    perturbations = perturbations.sort(LINE, "_side").drop("_side")
+    twice = perturbations.filter(repeated(perturbations, "experiment_id", "gene"))
+    if twice.height:
+        rejects.drop(
+            twice,
+            pl.Series([True] * twice.height),
+            path,
+            twice[FIELD][0],
+            "perturbs gene {value} twice",
+            values="gene",
+        )
+        bad = twice["experiment_id"].implode()
+        rows = rows.filter(~pl.col("id").is_in(bad))
+        perturbations = perturbations.filter(~pl.col("experiment_id").is_in(bad))
+    tables = ExperimentTables(path, rows.select(*EXPERIMENT_COLUMNS, LINE), perturbations, unscored)
+    validate_experiments(tables)
+    return tables
 
 
 def assign_ids(table: pl.DataFrame, perturbation_texts: list[str]) -> pl.Series:
-    """Experiment ids for ``table`` (needs ``dataset``, ``media``, ``temperature``).
-
-    ``perturbation_texts``: columns holding each perturbation's ``perturbation_text``; they are
-    sorted per row, so the id does not depend on which gene was the query.
-    """
+    """Experiment ids for ``table`` from its dataset, environment and perturbation texts."""
     envs = {
         (m, t): environment_id(m, t)
         for m, t in table.select("media", "temperature").unique().iter_rows()
     }
     keyed = table.select(
         "dataset",
-        pl.concat_list(perturbation_texts).list.sort().list.join(";").alias("perts"),
+        pl.concat_list(perturbation_texts)
+        .list.drop_nulls()
+        .list.sort()
+        .list.join(";")
+        .alias("perts"),
         pl.struct("media", "temperature")
         .map_elements(lambda s: envs[(s["media"], s["temperature"])], return_dtype=pl.String)
         .alias("env"),
@@ -74,19 +132,19 @@ def assign_ids(table: pl.DataFrame, perturbation_texts: list[str]) -> pl.Series:
     return pl.Series("id", ids, dtype=pl.String)
 
 
-def check_unique(experiments: pl.DataFrame, path: Path) -> None:
-    """The same measurement twice in a file is an error, never a silent merge."""
-    dup = experiments["id"].is_duplicated()
-    if dup.any():
-        first_id = experiments["id"][dup.arg_max()]
-        lines = experiments.filter(pl.col("id") == first_id)[LINE].to_list()
-        raise SourceError(
-            path,
-            lines[1],
-            None,
-            f"duplicate experiment (same genotype, environment and dataset as line {lines[0]});"
-            f" {int(dup.sum())} rows are duplicated",
-        )
+def drop_repeats(rows: pl.DataFrame, path: Path, rejects: Rejects) -> pl.DataFrame:
+    """The same measurement twice in a file is a bad row (the later one), never a silent merge."""
+    first_line = rows.group_by("id").agg(pl.col(LINE).min().alias("_first"))
+    rows = rows.join(first_line, on="id", how="left", maintain_order="left")
+    rows = rows.with_columns(pl.col("_first").cast(pl.String))
+    return rejects.drop(
+        rows,
+        repeated(rows, "id"),
+        path,
+        None,
+        "duplicate experiment: same genotype, environment and dataset as line {number}",
+        values="_first",
+    ).drop("_first")
 
 
 def validate_experiments(tables: ExperimentTables) -> None:

@@ -1,9 +1,10 @@
 """SGD chromosomal features (SGD_features.tab): the genome's genes.
 
 Format (SGD_features.README): 16 tab-separated columns, no header. One row per feature and
-subfeature (CDS, intron, ...); genes are the rows whose feature type is ``ORF``, ``pseudogene``
-or ends in ``_gene`` (tRNA_gene, snoRNA_gene, ...). Coordinates are chromosomal; for Crick-strand
-features SGD writes start > stop, so ``start``/``end`` here are the smaller/larger of the two.
+subfeature (CDS, intron, ...); genes are the rows whose feature type is ``ORF``, ``pseudogene``,
+``blocked_reading_frame`` or ends in ``_gene`` (tRNA_gene, snoRNA_gene, ...). Coordinates are
+chromosomal; for Crick-strand features SGD writes start > stop, so ``start``/``end`` here are
+the smaller and the larger of the two.
 """
 
 from __future__ import annotations
@@ -12,14 +13,19 @@ from pathlib import Path
 
 import polars as pl
 
-from torchcell.errors import SourceError
 from torchcell.schema import Gene
 from torchcell.schema.records import SYSTEMATIC_NAME
-from torchcell.sources.table import LINE, check_pattern, read_table, require, to_int
+from torchcell.sources.table import (
+    LINE,
+    STRICT,
+    Rejects,
+    cast_int,
+    check_pattern,
+    read_table,
+    repeated,
+    require,
+)
 from torchcell.sources.validate import validate_sample
-
-FILE_NAME = "SGD_features.tab"
-URL = "https://downloads.yeastgenome.org/curation/chromosomal_feature/SGD_features.tab"
 
 COLUMNS = [
     "sgdid", "feature_type", "qualifier", "feature_name", "standard_name", "aliases", "parent",
@@ -28,38 +34,38 @@ COLUMNS = [
 ]  # fmt: skip
 
 GENE_COLUMNS = [
-    "id",
-    "name",
-    "feature_type",
-    "qualifier",
-    "chromosome",
-    "start",
-    "end",
-    "strand",
-    "aliases",
-]
+    "id", "sgdid", "name", "feature_type", "qualifier", "chromosome", "start", "end", "strand", "aliases",
+]  # fmt: skip
 
 
 def is_gene_type(feature_type: pl.Expr) -> pl.Expr:
-    return feature_type.is_in(["ORF", "pseudogene"]) | feature_type.str.ends_with("_gene")
+    return feature_type.is_in(
+        ["ORF", "pseudogene", "blocked_reading_frame"]
+    ) | feature_type.str.ends_with("_gene")
 
 
-def parse_genes(path: Path) -> pl.DataFrame:
+def parse_genes(path: Path, rejects: Rejects = STRICT) -> pl.DataFrame:
     """Genes of ``SGD_features.tab`` as a frame with ``GENE_COLUMNS`` (plus ``_line``).
 
-    Raises SourceError for a row with the wrong field count, a gene without a systematic name,
-    non-integer coordinates, an unknown strand, or a systematic name listed twice.
+    Bad rows: wrong field count, a gene without a systematic name, non-integer coordinates, an
+    unknown strand, a systematic name listed twice.
     """
-    table = read_table(path, COLUMNS)
-    require(table, "feature_type", path)
+    table = read_table(path, COLUMNS, rejects=rejects)
+    table = require(table, "feature_type", path, rejects)
     genes = table.filter(is_gene_type(pl.col("feature_type")))
-    require(genes, "feature_name", path)
-    check_pattern(genes, "feature_name", SYSTEMATIC_NAME, path, "a systematic name")
-    check_pattern(genes, "strand", r"^[WC]$", path, "a strand (W or C)")
-    start = to_int(genes, "start", path)
-    stop = to_int(genes, "stop", path)
-    genes = genes.with_columns(start.alias("start"), stop.alias("stop")).select(
+    genes = require(genes, "feature_name", path, rejects)
+    genes = check_pattern(
+        genes, "feature_name", SYSTEMATIC_NAME, path, "a systematic name", rejects
+    )
+    genes = check_pattern(genes, "strand", r"^[WC]$", path, "a strand (W or C)", rejects)
+    genes = cast_int(genes, "start", path, rejects=rejects)
+    genes = cast_int(genes, "stop", path, rejects=rejects)
+    genes = rejects.drop(
+        genes, repeated(genes, "feature_name"), path, "feature_name", "gene {value} is listed twice"
+    )
+    genes = genes.select(
         pl.col("feature_name").alias("id"),
+        "sgdid",
         pl.col("standard_name").alias("name"),
         "feature_type",
         "qualifier",
@@ -70,11 +76,5 @@ def parse_genes(path: Path) -> pl.DataFrame:
         pl.col("aliases").str.split("|").fill_null([]).alias("aliases"),
         LINE,
     )
-    duplicated = genes["id"].is_duplicated()
-    if duplicated.any():
-        i = duplicated.arg_max()
-        raise SourceError(
-            path, int(genes[LINE][i]), "feature_name", f"gene {genes['id'][i]!r} is listed twice"
-        )
     validate_sample(genes, path, GENE_COLUMNS, lambda row: Gene(**row))
     return genes

@@ -1,15 +1,19 @@
 """Reading delimited text files column-wise, with errors that name file, line and field.
 
-Every source parser goes through ``read_table`` and ``to_float`` / ``to_int``. The file is read
-as raw lines by polars (gzip is handled transparently), the field count of every line is checked
-in one vectorized pass, and the lines are split into string columns. Type conversion is also
-vectorized; only when it fails do we look at individual rows, to report the first bad one.
-Nothing is ever dropped without being reported: a line is either a record, a comment, a blank
-line, or an error.
+Every source parser goes through ``read_table`` and the checks below. The file is read as raw
+lines by polars (gzip is handled transparently), the field count of every line is checked in
+one vectorized pass, and the lines are split into string columns. Type conversion is also
+vectorized; only rows that fail are looked at one by one.
+
+A check never drops a row silently. With the default ``Rejects()`` the first bad row raises a
+SourceError; with ``Rejects(quarantine=True)`` every bad row is recorded (file, line, field,
+problem) and left out, and the build writes the records to a quarantine file and reports their
+count.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -20,21 +24,72 @@ LINE = "_line"
 """Column added to every table: the 1-based line number of the row in its file."""
 
 
-def read_table(
-    path: Path,
-    columns: list[str],
-    *,
-    separator: str = "\t",
-    header: str | None = None,
-    comment_prefix: str | None = None,
-) -> pl.DataFrame:
-    """Read ``path`` into string columns named ``columns`` plus ``_line``.
+@dataclass
+class Rejects:
+    """What to do with bad rows: raise at the first (default) or record them all and drop them."""
 
-    ``header``: when given, the first line must equal it exactly (after stripping a trailing
-    ``\\r``), so a file with a changed layout is rejected instead of misread. Blank lines and
-    lines starting with ``comment_prefix`` are skipped. Every other line must have exactly
-    ``len(columns)`` fields. Empty fields become null.
-    """
+    quarantine: bool = False
+    rows: list[tuple[str, int | None, str | None, str]] = field(default_factory=list)
+
+    def drop(
+        self,
+        table: pl.DataFrame,
+        bad: pl.Series,
+        path: Path,
+        column: str | None,
+        problem: str,
+        values: str | None = None,
+    ) -> pl.DataFrame:
+        """Handle the rows where ``bad`` is true; return ``table`` without them.
+
+        ``problem`` may contain ``{value}`` (quoted) or ``{number}`` (as is), replaced by the
+        row's value of column ``values`` (default: ``column``).
+        """
+        if not bad.any():
+            return table
+        values = values or column
+        if not self.quarantine:
+            i = bad.arg_max()
+            value = table[values][i] if values else None
+            text = problem.replace("{value}", repr(value)).replace("{number}", str(value))
+            raise SourceError(path, _line(table, i), column, text)
+        failed = table.filter(bad)
+        placeholder = next((p for p in ("{value}", "{number}") if p in problem), None)
+        if values and placeholder:
+            quote = "'" if placeholder == "{value}" else ""
+            head, tail = problem.split(placeholder, 1)
+            text = pl.concat_str(
+                [
+                    pl.lit(head + quote),
+                    pl.col(values).cast(pl.String).fill_null("None"),
+                    pl.lit(quote + tail),
+                ]
+            )
+            messages = failed.select(text).to_series().to_list()
+        else:
+            messages = [problem] * failed.height
+        lines = failed[LINE].to_list() if LINE in failed.columns else [None] * failed.height
+        self.rows.extend(
+            (str(path), line, column, msg) for line, msg in zip(lines, messages, strict=True)
+        )
+        return table.filter(~bad)
+
+    def write(self, path: Path) -> None:
+        pl.DataFrame(
+            self.rows, schema=["file", "line", "field", "problem"], orient="row"
+        ).write_csv(path, separator="\t")
+
+
+def _line(table: pl.DataFrame, i: int) -> int | None:
+    return int(table[LINE][i]) if LINE in table.columns else None
+
+
+STRICT = Rejects()
+"""Shared strict policy: it never records, so sharing it is safe."""
+
+
+def read_lines(path: Path) -> pl.DataFrame:
+    """Every line of the file as ``text`` (null when blank) with its 1-based ``_line``."""
     path = Path(path)
     if not path.exists():
         raise SourceError(path, None, None, "file not found")
@@ -49,34 +104,62 @@ def read_table(
         )
     except pl.exceptions.NoDataError:
         raw = pl.DataFrame({"text": []}, schema={"text": pl.String})
-    lines = raw.with_columns(
+    return raw.with_columns(
         pl.col("text").str.strip_suffix("\r"),
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE),
     )
-    if header is not None:
-        first = lines["text"][0] if lines.height else None
-        if first != header:
-            raise SourceError(
-                path, 1, None, f"unexpected header: expected {header!r}, found {first!r}"
-            )
-        lines = lines.slice(1)
+
+
+def content_lines(lines: pl.DataFrame, comment_prefix: str | None = None) -> pl.DataFrame:
+    """``lines`` without blank lines and lines starting with ``comment_prefix``."""
     keep = pl.col("text").is_not_null() & (pl.col("text").str.strip_chars() != "")
     if comment_prefix is not None:
         keep &= ~pl.col("text").str.starts_with(comment_prefix)
-    lines = lines.filter(keep)
+    return lines.filter(keep)
+
+
+def read_table(
+    path: Path,
+    columns: list[str],
+    *,
+    separator: str = "\t",
+    header: str | None = None,
+    comment_prefix: str | None = None,
+    rejects: Rejects = STRICT,
+    rows: tuple[int, int] | None = None,
+) -> pl.DataFrame:
+    """Read ``path`` into string columns named ``columns`` plus ``_line``.
+
+    ``header``: when given, the first line must equal it exactly, so a file with a changed layout
+    is rejected instead of misread. Blank lines and lines starting with ``comment_prefix`` are
+    skipped. Every other line must have exactly ``len(columns)`` fields. Empty fields become
+    null. ``rows=(i, n)`` keeps only the i-th of n equal slices of the data rows (a shard).
+    """
+    path = Path(path)
+    lines = read_lines(path)
+    if header is not None:
+        found = lines["text"][0] if lines.height else None
+        if found != header:
+            raise SourceError(
+                path, 1, None, f"unexpected header: expected {header!r}, found {found!r}"
+            )
+        lines = lines.slice(1)
+    lines = content_lines(lines, comment_prefix)
+    if rows is not None:
+        index, count = rows
+        size = -(-lines.height // count)
+        lines = lines.slice(index * size, size)
 
     n_sep = len(columns) - 1
-    counts = lines.select(pl.col("text").str.count_matches(separator, literal=True), LINE)
-    bad = counts.filter(pl.col("text") != n_sep)
-    if bad.height:
-        line, found = bad[LINE][0], bad["text"][0] + 1
-        raise SourceError(
-            path,
-            line,
-            None,
-            f"expected {len(columns)} fields separated by {separator!r}, found {found}"
-            f" ({bad.height} such line(s) in the file)",
-        )
+    found = lines["text"].str.count_matches(separator, literal=True)
+    lines = rejects.drop(
+        lines.with_columns((found + 1).cast(pl.String).alias("_fields")),
+        found != n_sep,
+        path,
+        None,
+        f"expected {len(columns)} fields separated by {separator!r}, found {{value}}",
+        values="_fields",
+    ).drop("_fields")
     fields = pl.col("text").str.split_exact(separator, n_sep).struct.rename_fields(columns)
     table = lines.select(fields.alias("f"), LINE).unnest("f")
     return table.with_columns(
@@ -84,74 +167,74 @@ def read_table(
     )
 
 
-def _convert(
+def require(
+    table: pl.DataFrame, column: str, path: Path, rejects: Rejects = STRICT
+) -> pl.DataFrame:
+    """Rows without a value in ``column`` are bad."""
+    return rejects.drop(table, table[column].is_null(), path, column, "missing value")
+
+
+def check_pattern(
+    table: pl.DataFrame, column: str, pattern: str, path: Path, what: str, rejects: Rejects = STRICT
+) -> pl.DataFrame:
+    """Rows whose non-null ``column`` does not match the regex ``pattern`` are bad."""
+    values = table[column]
+    bad = values.is_not_null() & ~values.str.contains(pattern)
+    return rejects.drop(table, bad, path, column, f"{{value}} is not {what}")
+
+
+def _cast(
     table: pl.DataFrame,
     column: str,
     dtype: pl.DataType,
     path: Path,
-    *,
     missing: tuple[str, ...],
     required: bool,
     what: str,
-) -> pl.Series:
+    rejects: Rejects,
+) -> pl.DataFrame:
     text = table[column]
     is_missing = text.is_null() | text.is_in(list(missing))
     values = text.str.strip_chars().cast(dtype, strict=False)
     if dtype.is_float():
         # "NaN"/"inf" parse as floats; only the declared missing tokens may stand for no value.
         values = values.set(values.is_nan() | values.is_infinite(), None)
-    wrong = ~is_missing & values.is_null()
     if required:
-        wrong |= is_missing
-    if wrong.any():
-        i = wrong.arg_max()
-        value = text[i]
-        problem = (
-            "missing value" if value is None or value in missing else f"{value!r} is not {what}"
-        )
-        raise SourceError(path, int(table[LINE][i]), column, problem)
-    return values.set(is_missing, None)
+        table = rejects.drop(table, is_missing, path, column, "missing value")
+        keep = ~is_missing
+        text, values, is_missing = text.filter(keep), values.filter(keep), is_missing.filter(keep)
+    bad = ~is_missing & values.is_null()
+    table = table.with_columns(values.set(is_missing, None).alias(column + "\x00"))
+    table = rejects.drop(table, bad, path, column, f"{{value}} is not {what}")
+    return table.drop(column).rename({column + "\x00": column}).select(table.columns[:-1])
 
 
-def to_float(
+def cast_float(
     table: pl.DataFrame,
     column: str,
     path: Path,
     *,
     missing: tuple[str, ...] = (),
     required: bool = False,
-) -> pl.Series:
-    """Column ``column`` as Float64; tokens in ``missing`` become null, anything else unparsable is an error."""
-    return _convert(
-        table, column, pl.Float64, path, missing=missing, required=required, what="a finite number"
-    )
+    rejects: Rejects = STRICT,
+) -> pl.DataFrame:
+    """``column`` as Float64; tokens in ``missing`` become null, anything else unparsable is bad."""
+    return _cast(table, column, pl.Float64, path, missing, required, "a finite number", rejects)
 
 
-def to_int(
+def cast_int(
     table: pl.DataFrame,
     column: str,
     path: Path,
     *,
     missing: tuple[str, ...] = (),
     required: bool = False,
-) -> pl.Series:
-    """Column ``column`` as Int64; tokens in ``missing`` become null, anything else unparsable is an error."""
-    return _convert(
-        table, column, pl.Int64, path, missing=missing, required=required, what="an integer"
-    )
+    rejects: Rejects = STRICT,
+) -> pl.DataFrame:
+    """``column`` as Int64; tokens in ``missing`` become null, anything else unparsable is bad."""
+    return _cast(table, column, pl.Int64, path, missing, required, "an integer", rejects)
 
 
-def require(table: pl.DataFrame, column: str, path: Path) -> None:
-    """Every row must have a value in ``column``."""
-    missing = table[column].is_null()
-    if missing.any():
-        raise SourceError(path, int(table[LINE][missing.arg_max()]), column, "missing value")
-
-
-def check_pattern(table: pl.DataFrame, column: str, pattern: str, path: Path, what: str) -> None:
-    """Every non-null value in ``column`` must match the regex ``pattern``."""
-    values = table[column]
-    wrong = values.is_not_null() & ~values.str.contains(pattern)
-    if wrong.any():
-        i = wrong.arg_max()
-        raise SourceError(path, int(table[LINE][i]), column, f"{values[i]!r} is not {what}")
+def repeated(table: pl.DataFrame, *columns: str) -> pl.Series:
+    """True for rows whose ``columns`` repeat an earlier row's (the first stays valid)."""
+    return table.select(~pl.struct(columns).is_first_distinct()).to_series()

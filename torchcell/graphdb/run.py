@@ -1,0 +1,85 @@
+"""``tc build-db`` end to end on one machine: plan, shards in a process pool, finalize, load, verify."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Literal
+
+from torchcell.errors import TorchCellError
+from torchcell.executors.local import run_shards
+from torchcell.graphdb import local_server
+from torchcell.graphdb.build import BuildPlan, BuildSummary, build_shard, finalize, plan_build
+from torchcell.graphdb.bulk import load_bulk
+from torchcell.graphdb.connection import open_driver, resolve_settings
+from torchcell.graphdb.online import load_online
+from torchcell.graphdb.stats import GraphCounts, graph_counts
+from torchcell.progress import Progress, no_progress
+
+Loader = Literal["online", "bulk", "none"]
+
+
+def default_build_dir(build_id: str) -> Path:
+    return local_server.state_dir() / "builds" / build_id
+
+
+def prepare(
+    source_dir: Path, only: list[str] | None, build_dir: Path | None
+) -> tuple[BuildPlan, Path]:
+    """Plan the build and store the plan in its build folder (refusing a folder of another build)."""
+    plan = plan_build(source_dir, only)
+    build_dir = Path(build_dir) if build_dir else default_build_dir(plan.build_id)
+    if (build_dir / "plan.json").exists():
+        existing = BuildPlan.read(build_dir)
+        if existing.build_id != plan.build_id:
+            raise TorchCellError(
+                f"{build_dir} holds build {existing.build_id}, not {plan.build_id} (the inputs or the "
+                "selection changed): choose another --build-dir or delete it"
+            )
+    plan.write(build_dir)
+    return plan, build_dir
+
+
+def build_shards(
+    build_dir: Path, shards: int, workers: int, quarantine: bool, progress: Progress = no_progress
+) -> BuildSummary:
+    """Run every unfinished shard in a local pool, then finalize."""
+    task = partial(build_shard, build_dir, count=shards, quarantine=quarantine)
+    run_shards(task, shards, workers, progress)
+    return finalize(build_dir, shards)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    counts: GraphCounts
+    uri: str
+
+
+def load(build_dir: Path, loader: Loader, progress: Progress = no_progress) -> LoadResult | None:
+    """Load a finalized build and check that the graph holds what the build wrote."""
+    if loader == "none":
+        return None
+    summary = BuildSummary.read(build_dir)
+    if loader == "bulk":
+        load_bulk(build_dir)
+    settings = resolve_settings()
+    with open_driver(settings) as driver:
+        before = graph_counts(driver, settings.database)
+        if loader == "online":
+            load_online(driver, settings.database, build_dir, progress)
+        counts = graph_counts(driver, settings.database)
+    fresh = loader == "bulk" or not before.nodes
+    expected = {**summary.nodes, **summary.relationships}
+    held = {**counts.nodes, **counts.relationships}
+    wrong = {
+        k: (v, held.get(k, 0))
+        for k, v in expected.items()
+        if (held.get(k, 0) != v if fresh else held.get(k, 0) < v)
+    }
+    if wrong:
+        listed = ", ".join(f"{k}: wrote {w}, graph holds {h}" for k, (w, h) in wrong.items())
+        raise TorchCellError(
+            f"the graph does not hold what build {summary.build_id} wrote: {listed}"
+        )
+    return LoadResult(counts, settings.uri)
