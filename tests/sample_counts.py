@@ -13,7 +13,11 @@ GENE_TYPES = ("ORF", "pseudogene", "blocked_reading_frame")
 
 def _rows(path: Path, header: bool, delimiter: str = "\t") -> list[list[str]]:
     with path.open(newline="", encoding="utf-8") as fh:
-        rows = [r for r in csv.reader(fh, delimiter=delimiter, quoting=csv.QUOTE_NONE) if r and not r[0].startswith("!")]
+        rows = [
+            r
+            for r in csv.reader(fh, delimiter=delimiter, quoting=csv.QUOTE_NONE)
+            if r and not r[0].startswith("!")
+        ]
     return rows[1:] if header else rows
 
 
@@ -44,8 +48,14 @@ def expected_counts(sample: Path = SAMPLE_DIR) -> dict[str, int]:
     terms, is_a, part_of = _obo_terms(sample / "gene_ontology.obo")
     gaf = _rows(sample / "gene_association.sgd", header=False)
     annotated = {(r[1], r[4], r[6]) for r in gaf if "NOT" not in r[3].split("|")}
-    physical = {tuple(sorted(r[:2])) for r in _rows(sample / "physical_BIM.txt", header=False, delimiter=" ")}
-    regulation = {tuple(r) for r in _rows(sample / "RegulationTwoColumnTable_both.tsv", header=False, delimiter=";")}
+    physical = {
+        tuple(sorted(r[:2]))
+        for r in _rows(sample / "physical_BIM.txt", header=False, delimiter=" ")
+    }
+    regulation = {
+        tuple(r)
+        for r in _rows(sample / "RegulationTwoColumnTable_both.tsv", header=False, delimiter=";")
+    }
     return {
         "Gene": len(genes),
         "Experiment": single + double + digenic + trigenic,

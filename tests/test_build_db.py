@@ -15,7 +15,9 @@ REL_TYPES = ("PERTURBS", "IS_A", "PART_OF", "ANNOTATED", "PHYSICAL", "REGULATES"
 
 
 def build(tmp_path, *args: str):
-    return run_tc("build-db", "--source-dir", str(SAMPLE_DIR), "--build-dir", str(tmp_path / "build"), *args)
+    return run_tc(
+        "build-db", "--source-dir", str(SAMPLE_DIR), "--build-dir", str(tmp_path / "build"), *args
+    )
 
 
 def assert_counts_match_files(driver):
@@ -69,7 +71,10 @@ def test_rules_coefficients_and_go_direction_in_the_graph(empty_graph, tmp_path)
     build(tmp_path)
     model = cobra.io.read_sbml_model(str(SAMPLE_DIR / "yeast-GEM_sample.xml"))
     rules = dict(
-        (r["id"], r["gpr"]) for r in empty_graph.execute_query("MATCH (r:Reaction) RETURN r.id AS id, r.gpr AS gpr").records
+        (r["id"], r["gpr"])
+        for r in empty_graph.execute_query(
+            "MATCH (r:Reaction) RETURN r.id AS id, r.gpr AS gpr"
+        ).records
     )
     assert rules == {r.id: (r.gene_reaction_rule or None) for r in model.reactions}
     coefficient = empty_graph.execute_query(
@@ -97,7 +102,14 @@ def test_labels_round_trip(empty_graph, tmp_path):
     ).records
     assert len(record) == 1
     r = record[0]
-    assert (r["f"], r["sd"], r["eps"], r["p"], r["t"], r["gene"]) == (0.9522, 0.0518, -0.0434, 0.0938, 30.0, "YBR259W")
+    assert (r["f"], r["sd"], r["eps"], r["p"], r["t"], r["gene"]) == (
+        0.9522,
+        0.0518,
+        -0.0434,
+        0.0938,
+        30.0,
+        "YBR259W",
+    )
 
 
 def test_only_selects_sources(empty_graph, tmp_path):
@@ -114,10 +126,19 @@ def test_malformed_row_exits_nonzero_naming_file_line_field(empty_graph, sample_
     lines = sga.read_text(encoding="utf-8").split("\n")
     lines[2] = lines[2].replace("0.9522", "0.95x2")
     sga.write_text("\n".join(lines), encoding="utf-8")
-    result = run_tc("build-db", "--source-dir", str(sample_copy), "--build-dir", str(tmp_path / "b"), check=False)
+    result = run_tc(
+        "build-db",
+        "--source-dir",
+        str(sample_copy),
+        "--build-dir",
+        str(tmp_path / "b"),
+        check=False,
+    )
     assert result.returncode == 2
     message = " ".join(result.stderr.split())
-    assert f"{sga}, line 3, field 'Double mutant fitness': '0.95x2' is not a finite number" in message
+    assert (
+        f"{sga}, line 3, field 'Double mutant fitness': '0.95x2' is not a finite number" in message
+    )
     assert "Traceback" not in result.stderr
     assert graph_counts(empty_graph, "neo4j").nodes == {}, "nothing is loaded from a bad build"
 

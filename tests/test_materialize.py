@@ -42,7 +42,9 @@ def test_manifest_matches_a_direct_cypher_count(dataset_dir, empty_graph):
     assert manifest["build"]["id"] == build
     assert manifest["cypher"] == DatasetSpec.from_yaml(SPEC).cypher()
     fitness = empty_graph.execute_query(
-        "MATCH (e:Experiment) RETURN avg(e.fitness) AS m, count(e.fitness) AS n"
+        "MATCH (e:Experiment)-[:IN_DATASET]->(d:Dataset) WHERE d.name IN $names "
+        "RETURN avg(e.fitness) AS m, count(e.fitness) AS n",
+        names=DatasetSpec.from_yaml(SPEC).datasets,
     ).records[0]
     assert manifest["label_stats"]["fitness"]["count"] == fitness["n"]
     assert manifest["label_stats"]["fitness"]["mean"] == pytest.approx(fitness["m"], rel=1e-9)
@@ -57,8 +59,10 @@ def test_records_hold_every_experiment_once(dataset_dir, empty_graph):
     ids = {r.id for r in records}
     assert len(ids) == len(records) == manifest["count"]
     graph = empty_graph.execute_query(
-        "MATCH (e:Experiment)-[:PERTURBS]->(g:Gene) WITH e, collect(g.id) AS genes "
-        "RETURN e.id AS id, genes, e.fitness AS f"
+        "MATCH (e:Experiment)-[:IN_DATASET]->(d:Dataset) WHERE d.name IN $names "
+        "MATCH (e)-[:PERTURBS]->(g:Gene) WITH e, collect(g.id) AS genes "
+        "RETURN e.id AS id, genes, e.fitness AS f",
+        names=DatasetSpec.from_yaml(SPEC).datasets,
     ).records
     truth = {r["id"]: (sorted(r["genes"]), r["f"]) for r in graph}
     assert ids == set(truth)

@@ -58,7 +58,9 @@ def test_trigenic_rows_split_control_queries_from_triples():
     tables = kuzmin.parse_trigenic(SAMPLE_DIR / "Kuzmin2018_TableS1_GENERATED.txt")
     counts = expected_counts()
     assert tables.experiments.height == counts["trigenic_rows"]
-    per_experiment = tables.perturbations.group_by("experiment_id").len()["len"].value_counts().sort("len")
+    per_experiment = (
+        tables.perturbations.group_by("experiment_id").len()["len"].value_counts().sort("len")
+    )
     assert dict(per_experiment.iter_rows()) == {2: counts["digenic"], 3: counts["trigenic"]}
     assert "YDL227C" not in set(tables.perturbations["gene"])  # hoΔ is the neutral control
 
@@ -73,7 +75,9 @@ def test_gene_ontology_edges_point_child_to_parent():
     # GO:0000001 mitochondrion inheritance is_a GO:0048308 organelle inheritance.
     assert is_a.filter((is_a["start"] == "GO:0000001") & (is_a["end"] == "GO:0048308")).height == 1
     genes = sgd.parse_genes(FEATURES)
-    annotated = gene_ontology.parse_annotations(SAMPLE_DIR / "gene_association.sgd", genes, ontology)
+    annotated = gene_ontology.parse_annotations(
+        SAMPLE_DIR / "gene_association.sgd", genes, ontology
+    )
     assert annotated.relationships["ANNOTATED"].height == counts["ANNOTATED"]
     assert annotated.notes["negated GO annotations (NOT) left out"] > 0
 
@@ -98,7 +102,10 @@ def test_networks_match_independent_counts():
     physical = interactions.parse_physical(SAMPLE_DIR / "physical_BIM.txt", "BIM", genes)
     assert physical.relationships["PHYSICAL"].height == counts["PHYSICAL"]
     regulation = interactions.parse_regulation(
-        SAMPLE_DIR / "RegulationTwoColumnTable_both.tsv", SAMPLE_DIR / "orftogene.txt", "yeastract", genes
+        SAMPLE_DIR / "RegulationTwoColumnTable_both.tsv",
+        SAMPLE_DIR / "orftogene.txt",
+        "yeastract",
+        genes,
     )
     assert regulation.relationships["REGULATES"].height == counts["REGULATES"]
 
@@ -201,7 +208,9 @@ def test_quarantine_keeps_going_and_records_every_bad_row(tmp_path):
     done = build_shard(tmp_path / "build", 0, 1, quarantine=True)
     assert done["rejects"] == 2
     assert done["rows"]["Experiment"] == expected_counts()["Experiment"] - 2
-    rejected = (tmp_path / "build" / "shard-00000-of-00001" / "quarantine.tsv").read_text().splitlines()
+    rejected = (
+        (tmp_path / "build" / "shard-00000-of-00001" / "quarantine.tsv").read_text().splitlines()
+    )
     assert len(rejected) == 3  # header + 2
     assert "\t3\tDouble mutant fitness\t'0.95x2' is not a finite number" in rejected[1]
     assert "\t9\tQuery Strain ID\tgene 'YZZ999W' is not in the genome" in rejected[2]

@@ -89,7 +89,10 @@ def add_strain(
 def parse_single_mutants(
     path: Path, rejects: Rejects = STRICT, rows: tuple[int, int] | None = None
 ) -> ExperimentTables:
-    """Single-mutant fitness: one experiment per (strain, temperature) with a measured value."""
+    """Single-mutant fitness: one experiment per (strain, temperature) with a measured value.
+
+    Strains measured at neither temperature are counted in ``ExperimentTables.unscored``.
+    """
     table = read_table(path, SMF_COLUMNS, header="\t".join(SMF_COLUMNS), rejects=rejects, rows=rows)
     table = add_strain(table, "Strain ID", "s", path, rejects)
     table = require(table, "Systematic gene name", path, rejects)
@@ -121,8 +124,11 @@ def parse_single_mutants(
         pl.lit(None, dtype=pl.Float64).alias("gene_interaction"),
         pl.lit(None, dtype=pl.Float64).alias("gene_interaction_p_value"),
     )
+    unscored = int(
+        (table["Single mutant fitness (26°)"].is_null() & table["Single mutant fitness (30°)"].is_null()).sum()
+    )
     side = Side("s_gene", "s_kind", "Allele/Gene name", "Strain ID", "Strain ID")
-    return experiment_tables(measured, [side], path, rejects)
+    return experiment_tables(measured, [side], path, rejects, unscored)
 
 
 def parse_double_mutants(

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from torchcell.sources.parts import GraphPart
-from torchcell.sources.table import LINE, STRICT, Rejects, cast_float, read_table, repeated
+from torchcell.sources.table import LINE, STRICT, Rejects, cast_float, read_table, repeated, require
 
 ORF_NAME_HEADER = "Name\tORF"
 
@@ -39,6 +39,7 @@ def parse_physical(
     table = read_table(path, ["gene_a", "gene_b", "score"], separator=separator, rejects=rejects)
     table = cast_float(table, "score", path, required=True, rejects=rejects)
     for column in ("gene_a", "gene_b"):
+        table = require(table, column, path, rejects)
         table = _known(table, column, genes, path, rejects)
     table = table.select(
         pl.min_horizontal("gene_a", "gene_b").alias("start"),
@@ -59,11 +60,13 @@ def parse_regulation(
 ) -> GraphPart:
     """``REGULATES`` regulator → target links from YEASTRACT's two-column table."""
     mapping = read_table(names, ["name", "orf"], header=ORF_NAME_HEADER, rejects=rejects)
+    mapping = require(require(mapping, "name", names, rejects), "orf", names, rejects)
     mapping = rejects.drop(
         mapping, repeated(mapping, "name"), names, "Name", "{value} is listed twice", values="name"
     )
     table = read_table(path, ["regulator", "target"], separator=";", rejects=rejects)
     for column in ("regulator", "target"):
+        table = require(table, column, path, rejects)
         table = table.join(
             mapping.select(pl.col("name").alias(column), pl.col("orf").alias(f"{column}_orf")),
             on=column,

@@ -13,6 +13,7 @@ count.
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,9 @@ class Rejects:
         ``problem`` may contain ``{value}`` (quoted) or ``{number}`` (as is), replaced by the
         row's value of column ``values`` (default: ``column``).
         """
+        # A null in ``bad`` (a comparison with a missing value) is not a verdict: such rows stay,
+        # and the parser's ``require`` checks are what reject missing values.
+        bad = bad.fill_null(False)
         if not bad.any():
             return table
         values = values or column
@@ -89,7 +93,13 @@ STRICT = Rejects()
 
 
 def read_lines(path: Path) -> pl.DataFrame:
-    """Every line of the file as ``text`` (null when blank) with its 1-based ``_line``."""
+    """Every line of the file as ``text`` (null when blank) with its 1-based ``_line``.
+
+    The fast path lets polars split the (possibly gzipped) file on newlines by reading it as
+    one column; a line containing that column's separator byte (``\\x1f``) or invalid UTF-8
+    makes polars refuse, and then the file is split in Python, which also finds the line
+    with invalid UTF-8 for the error message.
+    """
     path = Path(path)
     if not path.exists():
         raise SourceError(path, None, None, "file not found")
@@ -104,10 +114,27 @@ def read_lines(path: Path) -> pl.DataFrame:
         )
     except pl.exceptions.NoDataError:
         raw = pl.DataFrame({"text": []}, schema={"text": pl.String})
+    except pl.exceptions.ComputeError:
+        raw = pl.DataFrame({"text": _split_in_python(path)}, schema={"text": pl.String})
     return raw.with_columns(
         pl.col("text").str.strip_suffix("\r"),
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE),
     )
+
+
+def _split_in_python(path: Path) -> list[str | None]:
+    data = gzip.open(path).read() if path.read_bytes()[:2] == b"\x1f\x8b" else path.read_bytes()
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    out: list[str | None] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise SourceError(path, number, None, f"not valid UTF-8 text ({err.reason})") from None
+        out.append(text if text.strip("\r") else None)
+    return out
 
 
 def content_lines(lines: pl.DataFrame, comment_prefix: str | None = None) -> pl.DataFrame:
