@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
@@ -28,7 +29,9 @@ def run_shards(
             results[i] = task(i)
             advance(1)
         return results
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # spawn, not fork: a forked child inherits polars' and the Neo4j driver's threads mid-state
+    # and can deadlock.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(task, i): i for i in range(count)}
         for future in as_completed(futures):
             results[futures[future]] = future.result()

@@ -1,0 +1,134 @@
+"""Build throughput: parse (shard) → bulk import vs online load, on one generated SGA input.
+
+    python benchmarks/build_db.py --experiments 1000000 --shards 2
+
+Writes a Costanzo 2016 layout pairwise table with N generated double mutants over the sample's
+genes (plus the sample's real genome and single-mutant table), then times, in this process:
+
+1. the transform: ``build_shard`` for every shard in a local pool, then ``finalize``;
+2. the bulk load: ``neo4j-admin database import full`` into a fresh database folder;
+3. the online load: batched UNWIND writes into a running embedded Neo4j (fresh data folder),
+   on the same CSV shards (optionally only the first ``--online-experiments`` experiments'
+   worth of rows, to keep the run short; the rate is per row either way).
+
+It prints rows/s for each and the ratios bulk ÷ online and end-to-end experiments/s with bulk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+from torchcell.executors.local import run_shards
+from torchcell.graphdb import local_server
+from torchcell.graphdb.build import BuildSummary, build_shard, finalize, plan_build
+from torchcell.graphdb.bulk import import_into
+from torchcell.graphdb.connection import Neo4jSettings, open_driver
+from torchcell.graphdb.online import load_online
+from torchcell.paths import SAMPLE_DIR
+from torchcell.sources.costanzo2016 import SGA_COLUMNS
+from torchcell.sources.sgd import parse_genes
+
+
+def generate(source_dir: Path, experiments: int, seed: int = 0) -> None:
+    """A source folder: the sample genome and SMF table plus a generated SGA_NxN.txt."""
+    source_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("SGD_features.tab", "strain_ids_and_single_mutant_fitness.tsv"):
+        shutil.copy(SAMPLE_DIR / name, source_dir / name)
+    genes = parse_genes(SAMPLE_DIR / "SGD_features.tab").filter(feature_type="ORF")["id"].to_list()
+    rng = random.Random(seed)
+    side = int(experiments**0.5) + 1
+    queries = [(g, f"{g}_sn{9000 + i}") for i, g in enumerate(rng.choices(genes, k=side))]
+    arrays = [(g, f"{g}_dma{9000 + i}") for i, g in enumerate(rng.choices(genes, k=side))]
+    written = 0
+    with (source_dir / "SGA_NxN.txt").open("w", encoding="utf-8") as out:
+        out.write("\t".join(SGA_COLUMNS) + "\n")
+        for qg, qs in queries:
+            lines = []
+            for ag, astrain in arrays:
+                if written + len(lines) >= experiments:
+                    break
+                if ag == qg:
+                    continue
+                fq, fa = 0.8 + rng.random() * 0.2, 0.8 + rng.random() * 0.2
+                eps = rng.gauss(0, 0.05)
+                lines.append(
+                    f"{qs}\t{qg.lower()}Δ\t{astrain}\t{ag.lower()}Δ\tDMA30\t{eps:.4f}\t0.05\t"
+                    f"{fq:.4f}\t{fa:.4f}\t{fq * fa + eps:.4f}\t0.03\n"
+                )
+            out.writelines(lines)
+            written += len(lines)
+            if written >= experiments:
+                break
+
+
+def rows_of(summary: BuildSummary) -> int:
+    return sum(summary.nodes.values()) + sum(summary.relationships.values())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--experiments", type=int, default=1_000_000)
+    parser.add_argument("--shards", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--online-experiments", type=int, default=200_000,
+                        help="online-load only the shards' first rows worth this many experiments")  # fmt: skip
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="tc-bench-"))
+    os.environ["TC_HOME"] = str(work / "home")
+    sources, build = work / "sources", work / "build"
+    t = time.perf_counter()
+    generate(sources, args.experiments)
+    print(f"generated {args.experiments:,} experiments in {time.perf_counter() - t:.1f} s ({work})")
+
+    t0 = time.perf_counter()
+    plan_build(sources).write(build)
+    run_shards(partial(build_shard, build, count=args.shards), args.shards, args.workers)
+    summary = finalize(build, args.shards)
+    transform_s = time.perf_counter() - t0
+    rows = rows_of(summary)
+
+    t = time.perf_counter()
+    import_into(work / "bulk-home", build)
+    bulk_s = time.perf_counter() - t
+
+    online_build = build
+    if args.online_experiments < summary.experiments:
+        online_build = work / "online-build"
+        sub = work / "online-sources"
+        generate(sub, args.online_experiments)
+        plan_build(sub).write(online_build)
+        run_shards(partial(build_shard, online_build, count=args.shards), args.shards, args.workers)
+        finalize(online_build, args.shards)
+    online_rows = rows_of(BuildSummary.read(online_build))
+    state = local_server.start(port=local_server.free_port(), home=work / "online-home", heap="2g", pagecache_mb=512)
+    try:
+        with open_driver(Neo4jSettings(uri=state.uri)) as driver:
+            t = time.perf_counter()
+            load_online(driver, "neo4j", online_build)
+            online_s = time.perf_counter() - t
+    finally:
+        local_server.stop()
+
+    n = summary.experiments
+    print(f"input: {n:,} experiments, {rows:,} CSV rows (nodes + relationships) in {args.shards} shards")
+    print(f"parse + CSV shards : {transform_s:8.1f} s  {n / transform_s:12,.0f} experiments/s  {rows / transform_s:12,.0f} rows/s")
+    print(f"bulk import        : {bulk_s:8.1f} s  {rows / bulk_s:12,.0f} rows/s")
+    print(f"online load        : {online_s:8.1f} s  {online_rows / online_s:12,.0f} rows/s ({online_rows:,} rows)")
+    print(f"ratio bulk / online (rows/s): {(rows / bulk_s) / (online_rows / online_s):.1f}x")
+    print(f"end to end with bulk import: {n / (transform_s + bulk_s):,.0f} experiments/s")
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
