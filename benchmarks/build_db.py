@@ -110,7 +110,9 @@ def main() -> None:
         run_shards(partial(build_shard, online_build, count=args.shards), args.shards, args.workers)
         finalize(online_build, args.shards)
     online_rows = rows_of(BuildSummary.read(online_build))
-    state = local_server.start(port=local_server.free_port(), home=work / "online-home", heap="2g", pagecache_mb=512)
+    state = local_server.start(
+        port=local_server.free_port(), home=work / "online-home", heap="2g", pagecache_mb=512
+    )
     try:
         with open_driver(Neo4jSettings(uri=state.uri)) as driver:
             t = time.perf_counter()
@@ -120,10 +122,16 @@ def main() -> None:
         local_server.stop()
 
     n = summary.experiments
-    print(f"input: {n:,} experiments, {rows:,} CSV rows (nodes + relationships) in {args.shards} shards")
-    print(f"parse + CSV shards : {transform_s:8.1f} s  {n / transform_s:12,.0f} experiments/s  {rows / transform_s:12,.0f} rows/s")
+    print(
+        f"input: {n:,} experiments, {rows:,} CSV rows (nodes + relationships) in {args.shards} shards"
+    )
+    print(
+        f"parse + CSV shards : {transform_s:8.1f} s  {n / transform_s:12,.0f} experiments/s  {rows / transform_s:12,.0f} rows/s"
+    )
     print(f"bulk import        : {bulk_s:8.1f} s  {rows / bulk_s:12,.0f} rows/s")
-    print(f"online load        : {online_s:8.1f} s  {online_rows / online_s:12,.0f} rows/s ({online_rows:,} rows)")
+    print(
+        f"online load        : {online_s:8.1f} s  {online_rows / online_s:12,.0f} rows/s ({online_rows:,} rows)"
+    )
     print(f"ratio bulk / online (rows/s): {(rows / bulk_s) / (online_rows / online_s):.1f}x")
     print(f"end to end with bulk import: {n / (transform_s + bulk_s):,.0f} experiments/s")
     if args.workdir is None:

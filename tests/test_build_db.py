@@ -5,10 +5,11 @@ from __future__ import annotations
 import cobra
 import pytest
 
-from conftest import run_tc
-from sample_counts import expected_counts
 from torchcell.graphdb.stats import graph_counts
 from torchcell.paths import SAMPLE_DIR
+
+from conftest import run_tc
+from sample_counts import expected_counts
 
 NODE_LABELS = ("Gene", "Experiment", "Environment", "Dataset", "GOTerm")
 REL_TYPES = ("PERTURBS", "IS_A", "PART_OF", "ANNOTATED", "PHYSICAL", "REGULATES")

@@ -29,7 +29,9 @@ def test_fetch_downloads_once_and_checks_sha256(tmp_path):
     got = fetch(url, tmp_path / "cache", digest)
     assert got.read_bytes() == original.read_bytes()
     mtime = got.stat().st_mtime_ns
-    assert fetch(url, tmp_path / "cache", digest).stat().st_mtime_ns == mtime  # cached, not fetched again
+    assert (
+        fetch(url, tmp_path / "cache", digest).stat().st_mtime_ns == mtime
+    )  # cached, not fetched again
     got.write_text("tampered")
     with pytest.raises(TorchCellError, match="does not match the pinned sha256"):
         fetch(url, tmp_path / "cache", digest)

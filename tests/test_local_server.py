@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_tc
-
 from torchcell.graphdb.local_server import free_port, port_is_free
+
+from conftest import run_tc
 
 
 def test_start_status_stop(tmp_path):

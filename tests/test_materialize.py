@@ -6,7 +6,6 @@ import json
 
 import pytest
 import torch
-from conftest import run_tc
 from torch_geometric.data import Batch, HeteroData
 
 from torchcell.cell import Neo4jCellDataset
@@ -14,6 +13,8 @@ from torchcell.checksum import sha256_file
 from torchcell.graphdb.query_spec import DatasetSpec
 from torchcell.paths import PIPELINE, SAMPLE_DIR
 from torchcell.store.shard import ShardReader
+
+from conftest import run_tc
 
 SPEC = PIPELINE / "datasets" / "costanzo2016_sample.yaml"
 

@@ -6,13 +6,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sample_counts import expected_counts
 
 from torchcell.errors import SourceError
 from torchcell.graphdb.build import build_shard, plan_build
 from torchcell.paths import SAMPLE_DIR
 from torchcell.schema import Environment, Experiment, Perturbation
 from torchcell.sources import costanzo2016, gene_ontology, interactions, kuzmin, sgd, yeast_gem
+
+from sample_counts import expected_counts
 
 SGA = SAMPLE_DIR / "SGA_sample_GENERATED.txt"
 SMF = SAMPLE_DIR / "strain_ids_and_single_mutant_fitness.tsv"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import torch
-from conftest import run_tc
 
 from torchcell.paths import PIPELINE, SAMPLE_DIR
+
+from conftest import run_tc
 
 
 def test_train_writes_checkpoint_and_metrics(empty_graph, tmp_path):

@@ -198,6 +198,32 @@ def _print_build(summary, folder: Path, result) -> None:
     )
 
 
+@app.command("fetch-sources")
+def fetch_sources_cmd(
+    dest: Path = typer.Option(None, help="Download folder (default: $TC_HOME/sources)."),
+    only: str = typer.Option(None, help="Comma-separated sources, e.g. genome,go,gem."),
+) -> None:
+    """Download the public source files that have a stable URL, once, into a source folder.
+
+    Files without one (the SGA screens' supplements, YEASTRACT exports) are listed with where
+    to get them; put them into the same folder under their published names.
+
+    Example: tc fetch-sources --only genome,go,gem && tc build-db --source-dir ~/.torchcell/sources
+    """
+    from torchcell.graphdb.local_server import state_dir
+    from torchcell.sources.catalog import fetch_sources, select
+
+    with user_errors():
+        folder = dest or state_dir() / "sources"
+        fetched, by_hand = fetch_sources(
+            select([s.strip() for s in only.split(",")] if only else None), folder
+        )
+    for path in fetched:
+        console.print(f"have {path}")
+    for line in by_hand:
+        console.print(f"get by hand into {folder}: {line}")
+
+
 @app.command("materialize-dataset")
 def materialize_dataset(
     spec: Path = typer.Argument(

@@ -31,7 +31,9 @@ def run_shards(
         return results
     # spawn, not fork: a forked child inherits polars' and the Neo4j driver's threads mid-state
     # and can deadlock.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
         futures = {pool.submit(task, i): i for i in range(count)}
         for future in as_completed(futures):
             results[futures[future]] = future.result()

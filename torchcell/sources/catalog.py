@@ -23,7 +23,8 @@ class Source:
     """Name used by ``tc build-db --only``."""
     files: tuple[str, ...]
     """Glob patterns of the published file names, in the order the parser takes them."""
-    url: str | None
+    urls: tuple[str | None, ...]
+    """Where each file is published (None: no stable URL; download it by hand, see README)."""
     version: str
     citation: str
     license: str
@@ -35,21 +36,22 @@ SOURCES: dict[str, Source] = {
     s.key: s
     for s in [
         Source("genome", ("SGD_features.tab*",),
-               "https://downloads.yeastgenome.org/curation/chromosomal_feature/SGD_features.tab",
+               ("https://downloads.yeastgenome.org/curation/chromosomal_feature/SGD_features.tab",),
                "R64 (updated weekly)", "Cherry et al., NAR 2012 (SGD)", "SGD data, free with citation"),
         Source("go", ("gene_ontology.obo*|go-basic.obo*", "gene_association.sgd*|sgd.gaf*"),
-               "http://purl.obolibrary.org/obo/go/go-basic.obo", "GO release of the file",
+               ("http://purl.obolibrary.org/obo/go/go-basic.obo",
+                "http://current.geneontology.org/annotations/sgd.gaf.gz"), "GO release of the file",
                "Gene Ontology Consortium; SGD annotations", "CC BY 4.0"),
         Source("gem", ("yeast-GEM*.xml",),
-               "https://raw.githubusercontent.com/SysBioChalmers/yeast-GEM/main/model/yeast-GEM.xml",
+               ("https://raw.githubusercontent.com/SysBioChalmers/yeast-GEM/main/model/yeast-GEM.xml",),
                "yeast-GEM 9.x (Yeast9)", "Zhang et al., Mol Syst Biol 2024", "CC BY 4.0"),
-        Source("physical", ("physical_*.txt*",), None, "BioGRID ∪ IntAct ∪ MINT union (BIM)",
+        Source("physical", ("physical_*.txt*",), (None,), "BioGRID ∪ IntAct ∪ MINT union (BIM)",
                "BioGRID (Oughtred et al. 2021), IntAct, MINT", "see each database"),
-        Source("regulation", ("RegulationTwoColumnTable_*.tsv*", "orftogene.txt"), None,
+        Source("regulation", ("RegulationTwoColumnTable_*.tsv*", "orftogene.txt"), (None, None),
                "YEASTRACT documented regulations", "Teixeira et al., NAR (YEASTRACT)", "YEASTRACT terms"),
-        Source("costanzo2016", ("strain_ids_and_single_mutant_fitness.tsv*", "SGA_*.txt*"), None,
+        Source("costanzo2016", ("strain_ids_and_single_mutant_fitness.tsv*", "SGA_*.txt*"), (None, None),
                "Data File S1", "Costanzo et al., Science 353:aaf1420 (2016)", "cite the paper"),
-        Source("kuzmin2018", ("Kuzmin2018_TableS1*.txt*",), None, "Table S1",
+        Source("kuzmin2018", ("Kuzmin2018_TableS1*.txt*",), (None,), "Table S1",
                "Kuzmin et al., Science 360:eaao1729 (2018)", "cite the paper"),
     ]
 }  # fmt: skip
@@ -95,3 +97,15 @@ def fetch(url: str, cache_dir: Path, sha256: str | None = None) -> Path:
             f"{dest} does not match the pinned sha256 {sha256}; delete it to download again"
         )
     return dest
+
+
+def fetch_sources(sources: list[Source], dest: Path) -> tuple[list[Path], list[str]]:
+    """Download every file that has a URL into ``dest``; return them and the files to get by hand."""
+    fetched, by_hand = [], []
+    for source in sources:
+        for pattern, url in zip(source.files, source.urls, strict=True):
+            if url is None:
+                by_hand.append(f"{source.key}: {pattern.split('|')[0]} ({source.citation})")
+            else:
+                fetched.append(fetch(url, dest, source.sha256))
+    return fetched, by_hand

@@ -125,7 +125,10 @@ def parse_single_mutants(
         pl.lit(None, dtype=pl.Float64).alias("gene_interaction_p_value"),
     )
     unscored = int(
-        (table["Single mutant fitness (26°)"].is_null() & table["Single mutant fitness (30°)"].is_null()).sum()
+        (
+            table["Single mutant fitness (26°)"].is_null()
+            & table["Single mutant fitness (30°)"].is_null()
+        ).sum()
     )
     side = Side("s_gene", "s_kind", "Allele/Gene name", "Strain ID", "Strain ID")
     return experiment_tables(measured, [side], path, rejects, unscored)
