@@ -226,32 +226,72 @@ def fetch_sources_cmd(
 
 @app.command("materialize-dataset")
 def materialize_dataset(
-    spec: Path = typer.Argument(
-        ..., help="Dataset spec YAML, e.g. pipeline/datasets/costanzo2016_sample.yaml."
-    ),
+    spec: Path = typer.Argument(..., help="Dataset spec YAML, e.g. pipeline/datasets/costanzo2016_sample.yaml."),
     out: Path = typer.Option(None, help="Output folder (default: runs/datasets/<spec name>)."),
+    shards: int = typer.Option(1, min=1, help="Number of disjoint partitions, one LMDB shard each."),
+    workers: int = typer.Option(None, min=1, help="Local processes for the shards (default: CPU count)."),
+    shard: str = typer.Option(None, help="Write only shard I/N (a cluster array task) and stop."),
+    finalize_only: bool = typer.Option(False, "--finalize", help="Only check the shards and write the manifest."),
 ) -> None:
-    """Query the graph for a dataset spec and write an LMDB shard, genes.json and manifest.json.
+    """Query the graph for a dataset spec and write LMDB shards, the cell graph and a manifest.
 
-    Example: tc materialize-dataset pipeline/datasets/costanzo2016_sample.yaml
+    Rerunning the same command finishes an interrupted run: complete shards are kept, partial
+    ones are redone.
+
+    Example: tc materialize-dataset pipeline/datasets/costanzo2016_sample.yaml --shards 4
     """
+    import os
+
     from torchcell.graphdb.connection import open_driver, resolve_settings
     from torchcell.graphdb.query_spec import DatasetSpec
-    from torchcell.store.materialize import materialize
+    from torchcell.store import materialize as m
 
     with user_errors():
         dataset_spec = DatasetSpec.from_yaml(spec)
         out = out or Path("runs") / "datasets" / dataset_spec.name
-        settings = resolve_settings()
-        with open_driver(settings) as driver, progress_bar() as progress:
-            manifest = materialize(driver, settings.database, dataset_spec, out, progress)
+        if finalize_only:
+            manifest = m.finalize(out)
+        else:
+            settings = resolve_settings()
+            if shard is not None:
+                index, count = _parse_shard(shard)
+                with open_driver(settings) as driver:
+                    m.prepare(driver, settings.database, dataset_spec, out, count)
+                meta = m.materialize_shard(settings, out, index, count)
+                console.print(f"shard {index}/{count}: {meta['count']:,} records in {out / meta['file']}")
+                return
+            with progress_bar() as progress:
+                manifest = m.materialize(settings, dataset_spec, out, shards, workers or os.cpu_count() or 1, progress)
     stats = ", ".join(
         f"{k} n={v['count']:,} mean={v['mean']:.4f} std={v['std']:.4f}"
         for k, v in manifest.label_stats.items()
+        if v["count"] > 1
     )
     console.print(
-        f"wrote {manifest.count:,} experiments to {out} ({len(manifest.shards)} shard); {stats}"
+        f"wrote {manifest.count:,} records ({manifest.measurements:,} measurements) in "
+        f"{len(manifest.shards)} shard(s) to {out}; {stats}"
     )
+
+
+dataset_app = typer.Typer(help="Inspect and check materialized datasets.")
+app.add_typer(dataset_app, name="dataset")
+
+
+@dataset_app.command("verify")
+def dataset_verify(root: Path = typer.Argument(..., help="A materialized dataset folder.")) -> None:
+    """Check every shard and the cell graph against the manifest's counts and sha256.
+
+    Example: tc dataset verify runs/datasets/costanzo2016_sample
+    """
+    from torchcell.store.materialize import verify
+
+    with user_errors():
+        problems = verify(root)
+    for problem in problems:
+        console.print(f"[red]{problem}[/red]")
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"{root}: every shard and the cell graph match the manifest")
 
 
 @app.command("train")

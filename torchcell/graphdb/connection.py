@@ -54,7 +54,9 @@ def resolve_settings() -> Neo4jSettings:
 def open_driver(settings: Neo4jSettings | None = None) -> Iterator[Driver]:
     """A connected driver; Neo4jUnavailable when nothing answers or the credentials are refused."""
     settings = settings or resolve_settings()
-    driver = GraphDatabase.driver(settings.uri, auth=settings.auth, connection_timeout=10.0)
+    driver = GraphDatabase.driver(
+        settings.uri, auth=settings.auth, connection_timeout=10.0, notifications_min_severity="OFF"
+    )
     try:
         try:
             driver.verify_connectivity()

@@ -49,7 +49,7 @@ NODES = {
                               "upper_bound": "double", "reversible": "boolean"}),
         NodeType("Metabolite", {"name": "string", "compartment": "string", "formula": "string"}),
         NodeType("Experiment", {"fitness": "double", "fitness_std": "double", "gene_interaction": "double",
-                                "gene_interaction_p_value": "double"}),
+                                "gene_interaction_p_value": "double", "genotype": "string", "bucket": "long"}),
         NodeType("Environment", {"media": "string", "temperature": "double"}),
         NodeType("Dataset", {"doi": "string", "version": "string"}, key="name"),
         NodeType("Build", {"sources": "string[]", "code_version": "string"}),

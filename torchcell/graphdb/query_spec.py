@@ -9,37 +9,50 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from torchcell.errors import TorchCellError
+from torchcell.schema import PerturbationKind
 
 Label = Literal["fitness", "fitness_std", "gene_interaction", "gene_interaction_p_value"]
 
 
 class DatasetSpec(BaseModel):
-    """Which experiments to materialize and which labels to keep.
+    """Which experiments to materialize, which labels to keep, and how to treat replicates.
+
+    Replicates are measurements of one genotype (the same genes with the same allele kinds)
+    in one environment. ``replicates``: ``keep_all`` stores every measurement; ``mean``
+    merges each genotype's measurements into one record (labels averaged, their errors
+    combined); ``prefer`` keeps the measurements of the dataset named in ``prefer`` where
+    it has the genotype and merges the others as ``mean`` does.
 
     Example (pipeline/datasets/costanzo2016_sample.yaml)::
 
         name: costanzo2016_sample
         datasets: [costanzo2016_smf, costanzo2016_dmf]
-        min_genes: 1
         max_genes: 2
-        labels: [fitness, gene_interaction]
+        labels: [fitness, fitness_std, gene_interaction, gene_interaction_p_value]
+        replicates: mean
     """
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
     datasets: list[str] = Field(min_length=1, description="Dataset node names")
+    kinds: list[PerturbationKind] | None = Field(None, description="keep genotypes whose alleles are all of these kinds")
     min_genes: int = Field(1, ge=1, le=3)
     max_genes: int = Field(3, ge=1, le=3)
-    labels: list[Label] = Field(
-        default_factory=lambda: ["fitness", "gene_interaction"], min_length=1
-    )
+    labels: list[Label] = Field(default_factory=lambda: ["fitness", "gene_interaction"], min_length=1)
+    media: list[str] | None = None
     temperatures: list[float] | None = Field(None, description="keep only these temperatures (°C)")
+    replicates: Literal["keep_all", "mean", "prefer"] = "keep_all"
+    prefer: str | None = None
 
     @model_validator(mode="after")
-    def _range(self) -> DatasetSpec:
+    def _consistent(self) -> DatasetSpec:
         if self.min_genes > self.max_genes:
             raise ValueError("min_genes must not exceed max_genes")
+        if (self.replicates == "prefer") != (self.prefer is not None):
+            raise ValueError("replicates: prefer needs `prefer: <dataset>`, and `prefer` needs replicates: prefer")
+        if self.prefer is not None and self.prefer not in self.datasets:
+            raise ValueError(f"prefer: {self.prefer} is not one of the datasets")
         return self
 
     @classmethod
@@ -53,24 +66,39 @@ class DatasetSpec(BaseModel):
             raise TorchCellError(f"dataset spec {path} is invalid:\n{err}") from None
 
     def cypher(self) -> str:
-        """The query: one row per experiment, perturbations ordered by gene id, ordered by id."""
+        """One partition's experiments, streamed in genotype order so replicates are adjacent.
+
+        ``$shard`` of ``$shards``: experiments whose genotype bucket ``% $shards`` equals
+        ``$shard``; all replicates of a genotype fall into the same partition.
+        """
         labels = ", ".join(f"e.{label} AS {label}" for label in self.labels)
-        temperature = "AND v.temperature IN $temperatures " if self.temperatures else ""
         return (
-            "MATCH (e:Experiment)-[:IN_DATASET]->(d:Dataset) WHERE d.name IN $datasets\n"
-            "MATCH (e)-[:UNDER]->(v:Environment) WHERE true " + temperature + "\n"
+            "MATCH (e:Experiment)-[:IN_DATASET]->(d:Dataset)\n"
+            "WHERE d.name IN $datasets AND e.bucket % $shards = $shard\n"
+            "MATCH (e)-[:UNDER]->(v:Environment)\n"
+            "WHERE ($media IS NULL OR v.media IN $media) AND ($temperatures IS NULL OR v.temperature IN $temperatures)\n"
             "MATCH (e)-[p:PERTURBS]->(g:Gene)\n"
-            "WITH e, v, g, p ORDER BY g.id\n"
-            "WITH e, v, collect(g.id) AS genes, collect(p.kind) AS kinds\n"
+            "WITH e, d, v, g, p ORDER BY g.id\n"
+            "WITH e, d, v, collect(g.id) AS genes, collect(p.kind) AS kinds\n"
             "WHERE size(genes) >= $min_genes AND size(genes) <= $max_genes\n"
-            f"RETURN e.id AS id, genes, kinds, v.id AS environment, {labels}\n"
-            "ORDER BY id"
+            "  AND ($kinds IS NULL OR all(k IN kinds WHERE k IN $kinds))\n"
+            f"RETURN e.id AS id, e.genotype AS genotype, d.name AS dataset, genes, kinds, v.id AS environment, {labels}\n"
+            "ORDER BY genotype, id"
         )
 
-    def parameters(self) -> dict:
+    def parameters(self, shard: int = 0, shards: int = 1) -> dict:
         return {
             "datasets": self.datasets,
             "min_genes": self.min_genes,
             "max_genes": self.max_genes,
-            "temperatures": self.temperatures or [],
+            "kinds": self.kinds,
+            "media": self.media,
+            "temperatures": self.temperatures,
+            "shard": shard,
+            "shards": shards,
         }
+
+    def count_cypher(self) -> str:
+        """How many experiments the spec selects (before replicates are merged), all partitions."""
+        head, _ = self.cypher().split("RETURN", 1)
+        return head.replace("AND e.bucket % $shards = $shard", "") + "RETURN count(*) AS n"

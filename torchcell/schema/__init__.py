@@ -8,8 +8,10 @@ from torchcell.schema.records import (
     Gene,
     Perturbation,
     PerturbationKind,
+    bucket,
     environment_id,
     experiment_id,
+    genotype_key,
     perturbation_key,
 )
 
@@ -21,7 +23,9 @@ __all__ = [
     "Gene",
     "Perturbation",
     "PerturbationKind",
+    "bucket",
     "environment_id",
     "experiment_id",
+    "genotype_key",
     "perturbation_key",
 ]

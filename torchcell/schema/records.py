@@ -95,11 +95,29 @@ class Experiment(_Record):
         return self
 
     @property
+    def genotype(self) -> str:
+        return genotype_key([(p.gene, p.kind) for p in self.perturbations], self.environment.id)
+
+    @property
     def id(self) -> str:
         perturbations = ";".join(
             sorted(perturbation_key(p.gene, p.kind, p.allele, p.strain) for p in self.perturbations)
         )
         return experiment_id(self.dataset, perturbations, self.environment.id)
+
+
+def genotype_key(genes_and_kinds: list[tuple[str, str]], environment: str) -> str:
+    """``YAL001C:deletion;YBR002W:damp@SGA@30C``: what makes measurements replicates.
+
+    Replicates are the same genes with the same allele kinds in the same environment (a
+    deletion and a ts allele of one gene are different genotypes), whatever dataset or strain.
+    """
+    return ";".join(sorted(f"{g}:{k}" for g, k in genes_and_kinds)) + "@" + environment
+
+
+def bucket(key: str) -> int:
+    """A stable 32-bit hash of a genotype key; datasets are partitioned by ``bucket % n``."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=4).digest(), "big")
 
 
 def environment_id(media: str, temperature: float) -> str:

@@ -16,14 +16,21 @@ from pathlib import Path
 
 import polars as pl
 
-from torchcell.schema import Environment, Experiment, Perturbation, environment_id, experiment_id
+from torchcell.schema import (
+    Environment,
+    Experiment,
+    Perturbation,
+    bucket,
+    environment_id,
+    experiment_id,
+)
 from torchcell.sources.table import LINE, Rejects, repeated
 from torchcell.sources.validate import validate_sample
 
 FIELD = "_field"
 
 LABELS = ["fitness", "fitness_std", "gene_interaction", "gene_interaction_p_value"]
-EXPERIMENT_COLUMNS = ["id", "dataset", "media", "temperature", *LABELS]
+EXPERIMENT_COLUMNS = ["id", "dataset", "media", "temperature", *LABELS, "genotype", "bucket"]
 PERTURBATION_COLUMNS = ["experiment_id", "gene", "kind", "allele", "strain"]
 
 
@@ -58,6 +65,9 @@ class Side:
     strain: str
     field: str
 
+    def genotype_text(self) -> pl.Expr:
+        return pl.concat_str([pl.col(self.gene), pl.col(self.kind)], separator=":")
+
     def text(self) -> pl.Expr:
         """Column-wise ``torchcell.schema.perturbation_key``."""
         parts = [pl.col(self.allele).fill_null(""), pl.col(self.strain).fill_null("")]
@@ -74,8 +84,13 @@ def experiment_tables(
     which gene was the query.
     """
     texts = [side.text().alias(f"_p{i}") for i, side in enumerate(sides)]
-    rows = rows.with_columns(texts)
-    rows = rows.with_columns(assign_ids(rows, [f"_p{i}" for i in range(len(sides))]))
+    genotypes = [side.genotype_text().alias(f"_g{i}") for i, side in enumerate(sides)]
+    rows = rows.with_columns(*texts, *genotypes)
+    rows = rows.with_columns(
+        assign_ids(
+            rows, [f"_p{i}" for i in range(len(sides))], [f"_g{i}" for i in range(len(sides))]
+        )
+    )
     rows = drop_repeats(rows, path, rejects)
     perturbations = pl.concat(
         [
@@ -111,25 +126,37 @@ def experiment_tables(
     return tables
 
 
-def assign_ids(table: pl.DataFrame, perturbation_texts: list[str]) -> pl.Series:
-    """Experiment ids for ``table`` from its dataset, environment and perturbation texts."""
+def assign_ids(
+    table: pl.DataFrame, perturbation_texts: list[str], genotype_texts: list[str]
+) -> pl.DataFrame:
+    """``id``, ``genotype`` and ``bucket`` columns (see ``torchcell.schema``) for ``table``."""
     envs = {
         (m, t): environment_id(m, t)
         for m, t in table.select("media", "temperature").unique().iter_rows()
     }
-    keyed = table.select(
-        "dataset",
-        pl.concat_list(perturbation_texts)
-        .list.drop_nulls()
-        .list.sort()
-        .list.join(";")
-        .alias("perts"),
+
+    def joined(columns: list[str], separator: str) -> pl.Expr:
+        return pl.concat_list(columns).list.drop_nulls().list.sort().list.join(separator)
+
+    env = (
         pl.struct("media", "temperature")
         .map_elements(lambda s: envs[(s["media"], s["temperature"])], return_dtype=pl.String)
-        .alias("env"),
+        .alias("env")
     )
-    ids = [experiment_id(d, p, e) for d, p, e in keyed.iter_rows()]
-    return pl.Series("id", ids, dtype=pl.String)
+    keyed = table.select(
+        "dataset",
+        joined(perturbation_texts, ";").alias("perts"),
+        joined(genotype_texts, ";").alias("g"),
+        env,
+    ).with_columns(pl.concat_str(["g", "env"], separator="@").alias("genotype"))
+    ids = [
+        experiment_id(d, p, e) for d, p, e in keyed.select("dataset", "perts", "env").iter_rows()
+    ]
+    buckets = [bucket(g) for g in keyed["genotype"]]
+    return pl.DataFrame(
+        {"id": ids, "genotype": keyed["genotype"], "bucket": buckets},
+        schema={"id": pl.String, "genotype": pl.String, "bucket": pl.Int64},
+    )
 
 
 def drop_repeats(rows: pl.DataFrame, path: Path, rejects: Rejects) -> pl.DataFrame:
@@ -163,9 +190,9 @@ def validate_experiments(tables: ExperimentTables) -> None:
             perturbations=[Perturbation(**p) for p in row["perturbations"] or []],
             **{label: row[label] for label in LABELS},
         )
-        if record.id != row["id"]:
+        if (record.id, record.genotype) != (row["id"], row["genotype"]):
             raise RuntimeError(
-                f"{tables.path}: parser id {row['id']} differs from schema id {record.id}"
+                f"{tables.path}: parser id/genotype of {row['id']} differ from the schema's"
             )
 
     validate_sample(joined, tables.path, [*EXPERIMENT_COLUMNS, "perturbations"], build)

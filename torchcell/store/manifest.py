@@ -3,38 +3,14 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from torchcell.errors import TorchCellError
+from torchcell.store.records import FORMAT as RECORD_FORMAT
 
 MANIFEST = "manifest.json"
 GENES = "genes.json"
-
-
-@dataclass
-class LabelStats:
-    """Running count, mean and standard deviation (Welford), missing values skipped."""
-
-    count: int = 0
-    mean: float = 0.0
-    m2: float = 0.0
-
-    def add(self, value: float | None) -> None:
-        if value is None:
-            return
-        self.count += 1
-        delta = value - self.mean
-        self.mean += delta / self.count
-        self.m2 += delta * (value - self.mean)
-
-    @property
-    def std(self) -> float:
-        return math.sqrt(self.m2 / (self.count - 1)) if self.count > 1 else 0.0
-
-    def to_json(self) -> dict:
-        return {"count": self.count, "mean": self.mean, "std": self.std}
 
 
 @dataclass
@@ -50,9 +26,11 @@ class Manifest:
     gene_count: int
     shards: list[dict] = field(default_factory=list)
     count: int = 0
+    measurements: int = 0
     label_stats: dict = field(default_factory=dict)
     created_at: str = ""
-    record_format: int = 1
+    cell_graph: dict = field(default_factory=dict)
+    record_format: int = RECORD_FORMAT
 
     def write(self, root: Path) -> Path:
         path = Path(root) / MANIFEST

@@ -1,38 +1,54 @@
-"""``tc materialize-dataset``: stream a spec's query from Neo4j into an LMDB shard + manifest."""
+"""``tc materialize-dataset``: a spec's experiments from Neo4j into N LMDB shards + a manifest.
+
+Three steps, like the build, so a cluster can run the shards as an array job:
+
+1. ``prepare``: export the wildtype cell graph (``cell_graph.pt``, ``genes.json``) and write
+   ``layout.json`` (spec, query, build, environments, shard count).
+2. ``materialize_shard(i, n)``: stream partition ``i`` (experiments whose genotype bucket
+   ``% n == i``) through the driver in genotype order, merge replicates as the spec says, write
+   ``shard-i-of-n.lmdb`` under a temporary name and rename it when complete, then its
+   ``.json`` completion record (count, sha256). A complete shard is skipped on a rerun; a
+   partial one is redone from the start.
+3. ``finalize``: check every shard, compute label statistics, write ``manifest.json``.
+"""
 
 from __future__ import annotations
 
+import itertools
+from functools import partial
 import json
-from collections.abc import Iterator
+import os
+import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from neo4j import Driver
 
 from torchcell.checksum import sha256_file
 from torchcell.errors import TorchCellError
+from torchcell.executors.local import run_shards
+from torchcell.graphdb.connection import Neo4jSettings, open_driver
 from torchcell.graphdb.query_spec import DatasetSpec
 from torchcell.progress import Progress, no_progress
 from torchcell.schema import PERTURBATION_KINDS
-from torchcell.store.manifest import GENES, LabelStats, Manifest
+from torchcell.store.cell_graph import FILE as CELL_GRAPH
+from torchcell.store.cell_graph import export_cell_graph
+from torchcell.store.manifest import GENES, Manifest
 from torchcell.store.records import StoredExperiment
-from torchcell.store.shard import shard_name, write_shard
+from torchcell.store.replicates import merge
+from torchcell.store.shard import open_shard, shard_name, write_shard
 
+LAYOUT = "layout.json"
 FETCH_SIZE = 5_000
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+FAULT_ENV = "TC_TEST_KILL_SHARD"
+"""Testing hook, ``"<shard>:<records>"``: that shard's writer kills itself (SIGKILL) after
+writing that many records, as a crashed or preempted job would."""
 
 
-def _single(driver: Driver, database: str, query: str) -> list:
-    return [r[0] for r in driver.execute_query(query, database_=database).records]
-
-
-def materialize(
-    driver: Driver,
-    database: str,
-    spec: DatasetSpec,
-    out: Path,
-    progress: Progress = no_progress,
-) -> Manifest:
-    """Write ``out/genes.json``, one shard and ``out/manifest.json``; return the manifest."""
+def prepare(driver: Driver, database: str, spec: DatasetSpec, out: Path, shards: int) -> dict:
+    """Write the cell graph, genes.json and layout.json; reuse them when the build is the same."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     builds = driver.execute_query(
@@ -40,47 +56,193 @@ def materialize(
     ).records
     if not builds:
         raise TorchCellError("the graph has no Build node: run `tc build-db` first")
-    genes = _single(driver, database, "MATCH (g:Gene) RETURN g.id ORDER BY g.id")
-    environments = _single(driver, database, "MATCH (v:Environment) RETURN v.id ORDER BY v.id")
-    (out / GENES).write_text(json.dumps(genes))
-    gene_index = {g: i for i, g in enumerate(genes)}
-    env_index = {v: i for i, v in enumerate(environments)}
-    kind_index = {k: i for i, k in enumerate(PERTURBATION_KINDS)}
-    stats = {label: LabelStats() for label in spec.labels}
-    advance = progress("experiments", -1)
-    query = spec.cypher()
+    build = {"id": builds[-1]["id"], "sources": builds[-1]["sources"]}
+    layout = {
+        "spec": spec.model_dump(),
+        "cypher": spec.cypher(),
+        "build": build,
+        "shards": shards,
+        "environments": [
+            r["id"] for r in driver.execute_query("MATCH (v:Environment) RETURN v.id AS id ORDER BY id", database_=database).records
+        ],
+    }
+    existing = out / LAYOUT
+    if existing.exists():
+        old = json.loads(existing.read_text())
+        if old != layout:
+            raise TorchCellError(
+                f"{out} holds a dataset of another spec, build or shard count; choose another --out or delete it"
+            )
+        return layout
+    snapshot = export_cell_graph(driver, database, out / CELL_GRAPH)
+    (out / GENES).write_text(json.dumps(snapshot["genes"]))
+    (out / (LAYOUT + ".tmp")).write_text(json.dumps(layout, indent=2))
+    (out / (LAYOUT + ".tmp")).replace(existing)
+    return layout
 
-    def records() -> Iterator[StoredExperiment]:
-        with driver.session(database=database, fetch_size=FETCH_SIZE) as session:
-            for row in session.run(query, spec.parameters()):
-                labels = [row[label] for label in spec.labels]
-                for label, value in zip(spec.labels, labels, strict=True):
-                    stats[label].add(value)
-                advance(1)
+
+def _meta_path(out: Path, index: int, count: int) -> Path:
+    return Path(out) / (shard_name(index, count) + ".json")
+
+
+def _complete(out: Path, index: int, count: int) -> dict | None:
+    meta_path = _meta_path(out, index, count)
+    shard = Path(out) / shard_name(index, count)
+    if not (meta_path.exists() and shard.exists()):
+        return None
+    meta = json.loads(meta_path.read_text())
+    return meta if sha256_file(shard) == meta["sha256"] else None
+
+
+def _fault(index: int):
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return None
+    shard, after = (int(x) for x in spec.split(":"))
+    return after if shard == index else None
+
+
+def materialize_shard(settings: Neo4jSettings, out: Path, index: int, count: int) -> dict:
+    """Write shard ``index`` of ``count`` (skipped when already complete); return its record."""
+    out = Path(out)
+    done = _complete(out, index, count)
+    if done is not None:
+        return done
+    layout = json.loads((out / LAYOUT).read_text())
+    spec = DatasetSpec.model_validate(layout["spec"])
+    genes = {g: i for i, g in enumerate(json.loads((out / GENES).read_text()))}
+    environments = {v: i for i, v in enumerate(layout["environments"])}
+    kinds = {k: i for i, k in enumerate(PERTURBATION_KINDS)}
+    kill_after = _fault(index)
+    measurements = 0
+
+    def records(rows):
+        nonlocal measurements
+        for _, group in itertools.groupby(rows, key=lambda r: r["genotype"]):
+            group = list(group)
+            measurements += len(group)
+            if spec.replicates == "prefer" and any(r["dataset"] == spec.prefer for r in group):
+                group = [r for r in group if r["dataset"] == spec.prefer]
+            batches = [group] if spec.replicates != "keep_all" else [[r] for r in group]
+            for batch in batches:
+                first = batch[0]
                 yield StoredExperiment(
-                    id=row["id"],
-                    genes=[gene_index[g] for g in row["genes"]],
-                    kinds=[kind_index[k] for k in row["kinds"]],
-                    environment=env_index[row["environment"]],
-                    labels=labels,
+                    id=first["id"],
+                    genes=[genes[g] for g in first["genes"]],
+                    kinds=[kinds[k] for k in first["kinds"]],
+                    environment=environments[first["environment"]],
+                    labels=merge(spec.labels, [[r[label] for label in spec.labels] for r in batch]),
+                    n=len(batch),
                 )
 
-    name = shard_name(0, 1)
-    count = write_shard(out / name, records())
+    def with_fault(stream):
+        for written, record in enumerate(stream):
+            if kill_after is not None and written == kill_after:
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield record
+
+    name = shard_name(index, count)
+    with open_driver(settings) as driver, driver.session(database=settings.database, fetch_size=FETCH_SIZE) as session:
+        result = session.run(spec.cypher(), spec.parameters(index, count))
+        written = write_shard(out / name, with_fault(records(result)))
+    meta = {"file": name, "count": written, "measurements": measurements, "sha256": sha256_file(out / name)}
+    tmp = _meta_path(out, index, count).with_suffix(".tmp")
+    tmp.write_text(json.dumps(meta))
+    tmp.replace(_meta_path(out, index, count))
+    return meta
+
+
+def _label_stats(out: Path, shards: list[dict], labels: list[str]) -> dict:
+    values: list[list[float]] = [[] for _ in labels]
+    for shard in shards:
+        for record in open_shard(out / shard["file"]):
+            for j, v in enumerate(record.labels):
+                if v is not None:
+                    values[j].append(v)
+    stats = {}
+    for label, column in zip(labels, values, strict=True):
+        array = np.asarray(column, dtype=np.float64)
+        stats[label] = {
+            "count": int(array.size),
+            "mean": float(array.mean()) if array.size else None,
+            "std": float(array.std(ddof=1)) if array.size > 1 else None,
+            "quantiles": {str(q): float(np.quantile(array, q)) for q in QUANTILES} if array.size else {},
+        }
+    return stats
+
+
+def finalize(out: Path) -> Manifest:
+    out = Path(out)
+    layout = json.loads((out / LAYOUT).read_text())
+    count = layout["shards"]
+    metas = [_complete(out, i, count) for i in range(count)]
+    missing = [i for i, m in enumerate(metas) if m is None]
+    if missing:
+        raise TorchCellError(
+            f"shard(s) {', '.join(map(str, missing))} of {count} in {out} are missing or incomplete; "
+            "rerun the same command to finish them (complete shards are kept)"
+        )
+    spec = DatasetSpec.model_validate(layout["spec"])
     manifest = Manifest(
         name=spec.name,
-        spec=spec.model_dump(),
-        cypher=query,
-        parameters=spec.parameters(),
-        build={"id": builds[-1]["id"], "sources": builds[-1]["sources"]},
+        spec=layout["spec"],
+        cypher=layout["cypher"],
+        parameters=spec.parameters(0, count),
+        build=layout["build"],
         labels=list(spec.labels),
-        environments=environments,
+        environments=layout["environments"],
         kinds=list(PERTURBATION_KINDS),
-        gene_count=len(genes),
-        shards=[{"file": name, "count": count, "sha256": sha256_file(out / name)}],
-        count=count,
-        label_stats={label: s.to_json() for label, s in stats.items()},
+        gene_count=len(json.loads((out / GENES).read_text())),
+        shards=metas,
+        count=sum(m["count"] for m in metas),
+        measurements=sum(m["measurements"] for m in metas),
+        label_stats=_label_stats(out, metas, list(spec.labels)),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        cell_graph={"file": CELL_GRAPH, "sha256": sha256_file(out / CELL_GRAPH)},
     )
     manifest.write(out)
     return manifest
+
+
+def verify(out: Path) -> list[str]:
+    """Problems found checking every shard and the cell graph against the manifest ([] = good)."""
+    out = Path(out)
+    manifest = Manifest.read(out)
+    problems = []
+    for shard in manifest.shards:
+        path = out / shard["file"]
+        if not path.exists():
+            problems.append(f"{path} is missing")
+            continue
+        if sha256_file(path) != shard["sha256"]:
+            problems.append(f"{path}: sha256 differs from the manifest")
+        records = len(open_shard(path))
+        if records != shard["count"]:
+            problems.append(f"{path}: {records} records, the manifest says {shard['count']}")
+    graph = out / manifest.cell_graph["file"]
+    if not graph.exists() or sha256_file(graph) != manifest.cell_graph["sha256"]:
+        problems.append(f"{graph} is missing or differs from the manifest")
+    if sum(s["count"] for s in manifest.shards) != manifest.count:
+        problems.append("the shard counts do not add up to the manifest's count")
+    return problems
+
+
+def layout_of(out: Path) -> dict:
+    return json.loads((Path(out) / LAYOUT).read_text())
+
+
+
+def materialize(
+    settings: Neo4jSettings,
+    spec: DatasetSpec,
+    out: Path,
+    shards: int = 1,
+    workers: int = 1,
+    progress: Progress = no_progress,
+) -> Manifest:
+    """All three steps on this machine, the shards in a local process pool."""
+    with open_driver(settings) as driver:
+        prepare(driver, settings.database, spec, out, shards)
+    task = partial(materialize_shard, settings, Path(out), count=shards)
+    run_shards(task, shards, workers, progress, what="shards")
+    return finalize(out)

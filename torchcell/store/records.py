@@ -1,12 +1,13 @@
 """The stored form of one experiment: msgpack, versioned, no pickle.
 
-A record is the msgpack array ``[FORMAT, id, genes, kinds, environment, labels]``:
+A record is the msgpack array ``[FORMAT, id, genes, kinds, environment, labels, n]``:
 
-* ``id``: the experiment id as 16 raw bytes (its hex form is 32 characters);
-* ``genes``: indices into the dataset's gene list (``genes.json``);
+* ``id``: the experiment id as 16 raw bytes (of the first replicate when several were merged);
+* ``genes``: indices into the dataset's gene list (``cell_graph.pt``, ``genes.json``);
 * ``kinds``: indices into ``torchcell.schema.PERTURBATION_KINDS``, one per gene;
 * ``environment``: index into the manifest's ``environments``;
-* ``labels``: floats in the manifest's ``labels`` order, ``None`` where not measured.
+* ``labels``: floats in the manifest's ``labels`` order, ``None`` where not measured;
+* ``n``: how many measurements the record stands for (1 unless replicates were merged).
 
 Keys are the record's position in its shard as 8 big-endian bytes, so a shard reads by index.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 import msgpack
 
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -27,27 +28,21 @@ class StoredExperiment:
     kinds: list[int]
     environment: int
     labels: list[float | None]
+    n: int = 1
 
 
 def encode(record: StoredExperiment) -> bytes:
     return msgpack.packb(
-        [
-            FORMAT,
-            bytes.fromhex(record.id),
-            record.genes,
-            record.kinds,
-            record.environment,
-            record.labels,
-        ],
+        [FORMAT, bytes.fromhex(record.id), record.genes, record.kinds, record.environment, record.labels, record.n],
         use_single_float=False,
     )
 
 
 def decode(payload: bytes) -> StoredExperiment:
-    fmt, raw_id, genes, kinds, environment, labels = msgpack.unpackb(payload, use_list=True)
+    fmt, raw_id, genes, kinds, environment, labels, n = msgpack.unpackb(payload, use_list=True)
     if fmt != FORMAT:
         raise ValueError(f"record format {fmt} is not supported (this code reads format {FORMAT})")
-    return StoredExperiment(raw_id.hex(), genes, kinds, environment, labels)
+    return StoredExperiment(raw_id.hex(), genes, kinds, environment, labels, n)
 
 
 def key(index: int) -> bytes:
