@@ -55,14 +55,33 @@ def driver(neo4j):
         yield drv
 
 
-@pytest.fixture
-def empty_graph(driver):
-    """The graph emptied before the test (constraints stay)."""
+def clear(driver) -> None:
     with driver.session() as session:
         session.run(
             "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
         ).consume()
+
+
+@pytest.fixture
+def empty_graph(driver):
+    """The graph emptied before the test (constraints stay)."""
+    clear(driver)
     return driver
+
+
+@pytest.fixture(scope="module")
+def sample_graph(neo4j, tmp_path_factory):
+    """The bundled sample built once for a test module (tests must not change the graph)."""
+    with open_driver(neo4j) as drv:
+        clear(drv)
+        run_tc(
+            "build-db",
+            "--source-dir",
+            str(SAMPLE_DIR),
+            "--build-dir",
+            str(tmp_path_factory.mktemp("build")),
+        )
+        yield drv
 
 
 @pytest.fixture

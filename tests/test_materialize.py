@@ -1,89 +1,297 @@
-"""`tc materialize-dataset` and Neo4jCellDataset against the graph built from the sample."""
+"""Materialization against the real Neo4j, and the dataset, processors and splits on its output."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 
 import pytest
 import torch
-from torch_geometric.data import Batch, HeteroData
+from torch_geometric.data import Batch
 
-from torchcell.cell import Neo4jCellDataset
+from torchcell.cell import (
+    CellDataModule,
+    CellGraph,
+    DCellRepresentation,
+    LabelStandardizer,
+    Neo4jCellDataset,
+    PerturbationRepresentation,
+    SubgraphRepresentation,
+)
+from torchcell.cell.graph import EDGE_TYPES, GPR, METABOLISM, NODE_TYPES
 from torchcell.checksum import sha256_file
 from torchcell.graphdb.query_spec import DatasetSpec
-from torchcell.paths import PIPELINE, SAMPLE_DIR
-from torchcell.store.shard import ShardReader
+from torchcell.paths import PIPELINE
+from torchcell.schema.gpr import is_active
+from torchcell.store.materialize import FAULT_ENV
+from torchcell.store.replicates import fisher, merge
+from torchcell.store.shard import open_shard
 
 from conftest import run_tc
 
 SPEC = PIPELINE / "datasets" / "costanzo2016_sample.yaml"
 
 
-@pytest.fixture
-def dataset_dir(empty_graph, tmp_path):
-    run_tc("build-db", "--source-dir", str(SAMPLE_DIR))
-    out = tmp_path / "dataset"
-    result = run_tc("materialize-dataset", str(SPEC), "--out", str(out))
-    assert "wrote" in result.stdout
+@pytest.fixture(scope="module")
+def keep_all_spec(tmp_path_factory):
+    spec = DatasetSpec.from_yaml(SPEC).model_copy(
+        update={"name": "keep_all", "replicates": "keep_all"}
+    )
+    path = tmp_path_factory.mktemp("spec") / "keep_all.yaml"
+    path.write_text(json.dumps(spec.model_dump()))  # JSON is YAML
+    return path
+
+
+def materialize(spec, out, *args, env=None, check=True):
+    return run_tc("materialize-dataset", str(spec), "--out", str(out), *args, env=env, check=check)
+
+
+def stored_ids(out) -> list[str]:
+    manifest = json.loads((out / "manifest.json").read_text())
+    return [r.id for s in manifest["shards"] for r in open_shard(out / s["file"])]
+
+
+@pytest.fixture(scope="module")
+def dataset_dir(sample_graph, tmp_path_factory):
+    out = tmp_path_factory.mktemp("dataset")
+    materialize(SPEC, out, "--shards", "3")
     return out
 
 
-def test_manifest_matches_a_direct_cypher_count(dataset_dir, empty_graph):
+@pytest.mark.parametrize("shards", [1, 3, 8])
+def test_shards_partition_every_experiment_exactly_once(
+    sample_graph, keep_all_spec, tmp_path, shards
+):
+    out = tmp_path / f"n{shards}"
+    materialize(keep_all_spec, out, "--shards", str(shards))
+    spec = DatasetSpec.from_yaml(keep_all_spec)
+    direct = sample_graph.execute_query(
+        "MATCH (e:Experiment)-[:IN_DATASET]->(d:Dataset) WHERE d.name IN $names "
+        "MATCH (e)-[:PERTURBS]->(g) WITH e, count(g) AS n WHERE n <= 2 RETURN collect(e.id) AS ids",
+        names=spec.datasets,
+    ).records[0]["ids"]
+    ids = stored_ids(out)
+    assert len(ids) == len(set(ids)), "an experiment is in two shards"
+    assert set(ids) == set(direct), "an experiment is missing"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["count"] == len(direct) == sum(s["count"] for s in manifest["shards"])
+    assert len(manifest["shards"]) == shards
+
+
+def test_manifest_matches_the_graph(dataset_dir, sample_graph):
     manifest = json.loads((dataset_dir / "manifest.json").read_text())
-    direct = empty_graph.execute_query(
+    spec = DatasetSpec.from_yaml(SPEC)
+    genotypes = sample_graph.execute_query(
         "MATCH (e:Experiment)-[:IN_DATASET]->(d:Dataset) WHERE d.name IN $names "
-        "MATCH (e)-[:PERTURBS]->(g) WITH e, count(g) AS n WHERE n <= 2 RETURN count(e) AS c",
-        names=DatasetSpec.from_yaml(SPEC).datasets,
-    ).records[0]["c"]
-    assert manifest["count"] == direct == sum(s["count"] for s in manifest["shards"])
-    shard = dataset_dir / manifest["shards"][0]["file"]
-    assert manifest["shards"][0]["sha256"] == sha256_file(shard)
-    assert not list(dataset_dir.glob("*.tmp*")), "temporary files must be renamed or removed"
-    build = empty_graph.execute_query("MATCH (b:Build) RETURN b.id AS id").records[0]["id"]
-    assert manifest["build"]["id"] == build
-    assert manifest["cypher"] == DatasetSpec.from_yaml(SPEC).cypher()
-    fitness = empty_graph.execute_query(
-        "MATCH (e:Experiment)-[:IN_DATASET]->(d:Dataset) WHERE d.name IN $names "
-        "RETURN avg(e.fitness) AS m, count(e.fitness) AS n",
-        names=DatasetSpec.from_yaml(SPEC).datasets,
+        "MATCH (e)-[:PERTURBS]->(g) WITH e, count(g) AS n WHERE n <= 2 "
+        "RETURN count(DISTINCT e.genotype) AS genotypes, count(e) AS measurements",
+        names=spec.datasets,
     ).records[0]
-    assert manifest["label_stats"]["fitness"]["count"] == fitness["n"]
-    assert manifest["label_stats"]["fitness"]["mean"] == pytest.approx(fitness["m"], rel=1e-9)
-
-
-def test_records_hold_every_experiment_once(dataset_dir, empty_graph):
-    manifest = json.loads((dataset_dir / "manifest.json").read_text())
-    genes = json.loads((dataset_dir / "genes.json").read_text())
-    reader = ShardReader(dataset_dir / manifest["shards"][0]["file"])
-    records = list(reader)
-    reader.close()
-    ids = {r.id for r in records}
-    assert len(ids) == len(records) == manifest["count"]
-    graph = empty_graph.execute_query(
-        "MATCH (e:Experiment)-[:IN_DATASET]->(d:Dataset) WHERE d.name IN $names "
-        "MATCH (e)-[:PERTURBS]->(g:Gene) WITH e, collect(g.id) AS genes "
-        "RETURN e.id AS id, genes, e.fitness AS f",
-        names=DatasetSpec.from_yaml(SPEC).datasets,
-    ).records
-    truth = {r["id"]: (sorted(r["genes"]), r["f"]) for r in graph}
-    assert ids == set(truth)
-    for record in records[:200]:
-        assert (sorted(genes[i] for i in record.genes), record.labels[0]) == truth[record.id]
-
-
-def test_dataset_returns_heterodata_with_mask_and_labels(dataset_dir):
-    dataset = Neo4jCellDataset(dataset_dir)
-    assert len(dataset) == json.loads((dataset_dir / "manifest.json").read_text())["count"]
-    sample = dataset[len(dataset) - 1]
-    assert isinstance(sample, HeteroData)
-    assert sample["gene"].num_nodes == dataset.num_genes
-    assert sample["gene"].pert_mask.sum() == len(sample["gene"].perturbed)
-    assert torch.equal(
-        sample["gene"].pert_mask.nonzero().flatten(), sample["gene"].perturbed.sort().values
+    # replicates: mean → one record per genotype, standing for all its measurements
+    assert manifest["count"] == genotypes["genotypes"]
+    assert manifest["measurements"] == genotypes["measurements"]
+    for shard in manifest["shards"]:
+        assert shard["sha256"] == sha256_file(dataset_dir / shard["file"])
+    assert (
+        manifest["build"]["id"]
+        == sample_graph.execute_query("MATCH (b:Build) RETURN b.id AS id").records[0]["id"]
     )
-    assert sample.y.shape == (1, 2)
-    # No per-sample copy of a graph: the sample has no edges and no node features.
-    assert sample.edge_types == [] and "x" not in sample["gene"]
-    batch = Batch.from_data_list([dataset[i] for i in range(8)])
-    assert batch["gene"].pert_mask.shape == (8 * dataset.num_genes,)
-    assert batch.y.shape == (8, 2)
+    assert manifest["cypher"] == spec.cypher()
+    stats = manifest["label_stats"]["fitness"]
+    assert stats["quantiles"]["0.05"] <= stats["quantiles"]["0.5"] <= stats["quantiles"]["0.95"]
+    assert not list(dataset_dir.glob("*.tmp*"))
+    assert run_tc("dataset", "verify", str(dataset_dir)).returncode == 0
+
+
+def test_verify_finds_a_damaged_shard(dataset_dir, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(dataset_dir, copy)
+    shard = copy / json.loads((copy / "manifest.json").read_text())["shards"][1]["file"]
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    result = run_tc("dataset", "verify", str(copy), check=False)
+    assert result.returncode == 1 and "sha256 differs" in result.stdout
+
+
+def test_killed_shard_writer_is_redone_on_rerun(sample_graph, keep_all_spec, tmp_path):
+    clean = tmp_path / "clean"
+    materialize(keep_all_spec, clean, "--shards", "3")
+    broken = tmp_path / "broken"
+    killed = materialize(
+        keep_all_spec,
+        broken,
+        "--shards",
+        "3",
+        "--workers",
+        "1",
+        env={FAULT_ENV: "1:100"},
+        check=False,
+    )
+    assert killed.returncode != 0
+    assert (broken / "shard-00000-of-00003.lmdb").exists(), "shard 0 finished before the kill"
+    assert (broken / "shard-00001-of-00003.lmdb.tmp").exists(), "shard 1 was killed midway"
+    assert not (broken / "manifest.json").exists()
+    finished_first = (broken / "shard-00000-of-00003.lmdb").stat().st_mtime_ns
+
+    materialize(keep_all_spec, broken, "--shards", "3")
+    assert (broken / "shard-00000-of-00003.lmdb").stat().st_mtime_ns == finished_first, (
+        "a complete shard was redone"
+    )
+    assert not list(broken.glob("*.tmp"))
+    assert stored_ids(broken) == stored_ids(clean)
+    clean_manifest = json.loads((clean / "manifest.json").read_text())
+    broken_manifest = json.loads((broken / "manifest.json").read_text())
+    assert [s["sha256"] for s in broken_manifest["shards"]] == [
+        s["sha256"] for s in clean_manifest["shards"]
+    ]
+
+
+def test_gpr_rules_decide_which_reactions_go(dataset_dir):
+    cell = CellGraph.load(dataset_dir)
+    gene = {g: i for i, g in enumerate(cell.genes)}
+    reaction = {r: i for i, r in enumerate(cell.reactions)}
+
+    def removed(*names: str) -> torch.Tensor:
+        mask = torch.zeros(1, len(cell.genes), dtype=torch.bool)
+        mask[0, [gene[n] for n in names]] = True
+        return cell.reaction_removed(mask)[0]
+
+    eno, pfk, pyrt, atpm = (
+        reaction["r_ENO"],
+        reaction["r_PFK"],
+        reaction["r_PYRt"],
+        reaction["r_ATPM"],
+    )
+    assert not removed("YGR254W")[eno], "isozymes: one deletion keeps enolase"
+    assert removed("YGR254W", "YHR174W")[eno], "isozymes: both deletions remove it"
+    assert removed("YGR240C")[pfk], "complex: one subunit removes phosphofructokinase"
+    assert not removed("YHR162W")[pyrt] and removed("YGL080W")[pyrt], "(A and B) or (A and C)"
+    assert not removed(*cell.genes[:50])[atpm], "a reaction without a rule is never removed"
+    # Every rule, against the reference evaluation, for many random deletion sets.
+    generator = torch.Generator().manual_seed(0)
+    rule_genes = sorted({cell.genes[i] for i in cell.clause_gene.tolist()})
+    rules = dict(zip(cell.reactions, cell_rules(dataset_dir), strict=True))
+    for _ in range(200):
+        pick = torch.rand(len(rule_genes), generator=generator) < 0.15
+        deleted = {g for g, p in zip(rule_genes, pick.tolist(), strict=True) if p}
+        got = removed(*deleted) if deleted else torch.zeros(len(cell.reactions), dtype=torch.bool)
+        want = torch.tensor([not is_active(rules[r], deleted) for r in cell.reactions])
+        assert torch.equal(got, want)
+
+
+def cell_rules(root) -> list[str]:
+    return torch.load(root / "cell_graph.pt", weights_only=True)["gpr_rules"]
+
+
+def test_subgraph_and_perturbation_representations_agree(dataset_dir):
+    cell = CellGraph.load(dataset_dir)
+    subgraph = Neo4jCellDataset(dataset_dir, SubgraphRepresentation)
+    perturbation = Neo4jCellDataset(dataset_dir, PerturbationRepresentation)
+    # include samples whose deletions remove reactions (genes of the metabolic model)
+    metabolic = set(cell.clause_gene.tolist())
+    chosen = [i for i, r in enumerate(subgraph.records()) if set(r.genes) & metabolic][:16] + list(
+        range(16)
+    )
+    sub_batch = Batch.from_data_list([subgraph[i] for i in chosen])
+    pert_batch = Batch.from_data_list([perturbation[i] for i in chosen])
+    from_subgraph = SubgraphRepresentation.masks(sub_batch)
+    from_perturbation = perturbation.processor.masks(pert_batch)
+    assert from_subgraph.keys() == from_perturbation.keys()
+    for key in from_subgraph:
+        assert torch.equal(from_subgraph[key], from_perturbation[key]), key
+    assert from_subgraph["reaction"].any(), "the batch should remove some reactions"
+    # The subgraph's own edges are exactly the wildtype edges that survive, renumbered.
+    for b, i in enumerate(chosen[:4]):
+        sample = subgraph[i]
+        for edge_type in EDGE_TYPES:
+            key = "hyperedge_index" if edge_type == METABOLISM else "edge_index"
+            src, _, dst = edge_type
+            local = sample[edge_type][key]
+            rows = (METABOLISM[0], "reaction") if edge_type == METABOLISM else (src, dst)
+            global_edges = torch.stack(
+                [sample[rows[0]].node_ids[local[0]], sample[rows[1]].node_ids[local[1]]]
+            )
+            wildtype = cell.edge_index(edge_type)[:, ~from_perturbation[edge_type][b]]
+            assert torch.equal(global_edges, wildtype), edge_type
+
+
+def test_every_sample_carries_every_type_even_empty(dataset_dir):
+    for processor in (SubgraphRepresentation, PerturbationRepresentation):
+        dataset = Neo4jCellDataset(dataset_dir, processor)
+        sample = dataset[0]
+        assert set(NODE_TYPES) <= set(sample.node_types)
+        assert set(EDGE_TYPES) <= set(sample.edge_types)
+    single = next(
+        i for i, r in enumerate(Neo4jCellDataset(dataset_dir).records()) if len(r.genes) == 1
+    )
+    dataset = Neo4jCellDataset(dataset_dir, SubgraphRepresentation)
+    batch = Batch.from_data_list([dataset[single], dataset[0]])
+    assert set(EDGE_TYPES) <= set(batch.edge_types) and GPR in batch.edge_types
+
+
+def test_dcell_view_marks_mutant_genes_per_term(dataset_dir):
+    dataset = Neo4jCellDataset(dataset_dir, lambda cell: DCellRepresentation(cell, min_genes=4))
+    view = dataset.processor
+    assert len(view.terms) > 0 and (view.term_sizes >= 4).all()
+    record = dataset.record(5)
+    state = dataset[5]["gene_ontology"].mutant_state
+    assert state.shape == view.pair_gene.shape
+    assert torch.equal(state.bool(), torch.isin(view.pair_gene, torch.tensor(record.genes)))
+
+
+def test_held_out_splits_keep_test_genes_and_pairs_out_of_training(dataset_dir):
+    genes_split = CellDataModule(dataset_dir, split="held_out_genes", seed=1)
+    train_genes = {
+        g for i in genes_split.indices["train"].tolist() for g in genes_split.genotypes[i]
+    }
+    test_genes = {g for i in genes_split.indices["test"].tolist() for g in genes_split.genotypes[i]}
+    assert len(genes_split.indices["test"]) > 0
+    assert all(
+        set(genes_split.genotypes[i]) - train_genes for i in genes_split.indices["test"].tolist()
+    )
+    assert test_genes - train_genes
+
+    pairs_split = CellDataModule(dataset_dir, split="held_out_pairs", seed=1)
+
+    def pairs(i):
+        g = sorted(pairs_split.genotypes[i])
+        return {(a, b) for k, a in enumerate(g) for b in g[k + 1 :]}
+
+    train_pairs = {p for i in pairs_split.indices["train"].tolist() for p in pairs(i)}
+    assert len(pairs_split.indices["test"]) > 0
+    assert all(pairs(i) - train_pairs for i in pairs_split.indices["test"].tolist())
+    total = sum(len(v) for v in pairs_split.indices.values())
+    assert total == len(pairs_split.dataset)
+
+
+def test_label_standardizer_is_invertible(tmp_path):
+    y = torch.tensor([[1.0, float("nan")], [3.0, 2.0], [5.0, 4.0]])
+    scaler = LabelStandardizer.fit(["fitness", "gene_interaction"], y)
+    z = scaler.transform(y)
+    assert torch.allclose(torch.nanmean(z, 0), torch.zeros(2), atol=1e-6)
+    assert torch.allclose(scaler.inverse(z), y, equal_nan=True)
+    scaler.save(tmp_path / "s.json")
+    again = LabelStandardizer.load(tmp_path / "s.json")
+    assert torch.equal(again.mean, scaler.mean) and torch.equal(again.std, scaler.std)
+
+
+def test_replicate_merging():
+    labels = ["fitness", "fitness_std", "gene_interaction", "gene_interaction_p_value"]
+    single = [[0.9, 0.05, -0.1, 0.01]]
+    assert merge(labels, single) == single[0], "a single record passes through unchanged"
+    merged = merge(labels, [[0.8, 0.03, -0.2, 0.04], [1.0, 0.04, None, 0.5]])
+    assert merged[0] == pytest.approx(0.9)
+    assert merged[1] == pytest.approx(0.025)  # sqrt(0.03² + 0.04²) / 2
+    assert merged[2] == pytest.approx(-0.2)  # the only measured value
+    assert merged[3] == pytest.approx(fisher([0.04, 0.5]))
+    assert fisher([0.05]) == pytest.approx(0.05)
+    assert 0 < fisher([0.01, 0.01]) < 0.01
+
+
+def test_dataset_workers_open_their_own_lmdb(dataset_dir):
+    data = CellDataModule(dataset_dir, split="random", batch_size=64, num_workers=2)
+    batches = list(data.loader("val"))
+    assert sum(b.num_graphs for b in batches) == len(data.indices["val"])
+    assert os.getpid()  # the loaders ran in worker processes without sharing handles

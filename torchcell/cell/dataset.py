@@ -1,27 +1,36 @@
-"""``Neo4jCellDataset``: a materialized dataset's shards as PyG ``HeteroData`` samples.
+"""``Neo4jCellDataset``: a materialized dataset's shards as PyG samples.
 
-A sample holds the whole gene node set only by its size (``num_nodes``), the perturbed genes'
-indices and kinds, a ``pert_mask`` over genes, the labels (NaN where not measured) and the
-environment index. The wildtype graph is never copied per sample: models read it once.
-LMDB handles are opened lazily, once per process (``open_shard``), so ``num_workers > 0`` is safe.
+Reads ``manifest.json``, ``cell_graph.pt`` and the LMDB shards (opened lazily, once per
+process, so ``num_workers > 0`` is safe). Each sample is a stored experiment (perturbed gene
+indices and kinds, labels, environment) turned into model input by a GraphProcessor;
+``PerturbationRepresentation`` by default, which copies nothing of the wildtype graph.
 """
 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from pathlib import Path
 
-import torch
-from torch_geometric.data import Dataset, HeteroData
+from torch_geometric.data import Dataset
 
-from torchcell.store.manifest import Manifest, read_genes
-from torchcell.store.shard import ShardReader, open_shard
+from torchcell.cell.graph import CellGraph
+from torchcell.cell.processors import PerturbationRepresentation
+from torchcell.store.manifest import Manifest
+from torchcell.store.records import StoredExperiment
+from torchcell.store.shard import open_shard
 
 
 class Neo4jCellDataset(Dataset):
-    def __init__(self, root: str | Path, transform=None):
+    def __init__(
+        self,
+        root: str | Path,
+        processor: Callable[[CellGraph], Callable[[StoredExperiment], object]] | None = None,
+        transform=None,
+    ):
         self.manifest = Manifest.read(root)
-        self.genes = read_genes(root)
+        self.cell_graph = CellGraph.load(root)
+        self.processor = (processor or PerturbationRepresentation)(self.cell_graph)
         self._offsets = [0]
         for shard in self.manifest.shards:
             self._offsets.append(self._offsets[-1] + shard["count"])
@@ -32,29 +41,25 @@ class Neo4jCellDataset(Dataset):
         return self.manifest.labels
 
     @property
-    def num_genes(self) -> int:
-        return len(self.genes)
+    def genes(self) -> list[str]:
+        return self.cell_graph.genes
 
-    def _shard(self, index: int) -> ShardReader:
-        return open_shard(Path(self.root) / self.manifest.shards[index]["file"])
+    @property
+    def num_genes(self) -> int:
+        return len(self.cell_graph.genes)
 
     def len(self) -> int:
         return self._offsets[-1]
 
-    def get(self, idx: int) -> HeteroData:
+    def record(self, idx: int) -> StoredExperiment:
         shard = bisect.bisect_right(self._offsets, idx) - 1
-        record = self._shard(shard)[idx - self._offsets[shard]]
-        data = HeteroData()
-        genes = torch.tensor(record.genes, dtype=torch.long)
-        data["gene"].num_nodes = self.num_genes
-        mask = torch.zeros(self.num_genes, dtype=torch.bool)
-        mask[genes] = True
-        data["gene"].pert_mask = mask
-        data["gene"].perturbed = genes
-        data["gene"].perturbed_kind = torch.tensor(record.kinds, dtype=torch.long)
-        data.y = torch.tensor(
-            [[float("nan") if v is None else v for v in record.labels]], dtype=torch.float32
-        )
-        data.environment = torch.tensor([record.environment], dtype=torch.long)
-        data.experiment_id = record.id
-        return data
+        path = Path(self.root) / self.manifest.shards[shard]["file"]
+        return open_shard(path)[idx - self._offsets[shard]]
+
+    def records(self):
+        """Every stored experiment in index order (for splits and statistics, no graphs built)."""
+        for shard in self.manifest.shards:
+            yield from open_shard(Path(self.root) / shard["file"])
+
+    def get(self, idx: int):
+        return self.processor(self.record(idx))

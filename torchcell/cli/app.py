@@ -226,12 +226,20 @@ def fetch_sources_cmd(
 
 @app.command("materialize-dataset")
 def materialize_dataset(
-    spec: Path = typer.Argument(..., help="Dataset spec YAML, e.g. pipeline/datasets/costanzo2016_sample.yaml."),
+    spec: Path = typer.Argument(
+        ..., help="Dataset spec YAML, e.g. pipeline/datasets/costanzo2016_sample.yaml."
+    ),
     out: Path = typer.Option(None, help="Output folder (default: runs/datasets/<spec name>)."),
-    shards: int = typer.Option(1, min=1, help="Number of disjoint partitions, one LMDB shard each."),
-    workers: int = typer.Option(None, min=1, help="Local processes for the shards (default: CPU count)."),
+    shards: int = typer.Option(
+        1, min=1, help="Number of disjoint partitions, one LMDB shard each."
+    ),
+    workers: int = typer.Option(
+        None, min=1, help="Local processes for the shards (default: CPU count)."
+    ),
     shard: str = typer.Option(None, help="Write only shard I/N (a cluster array task) and stop."),
-    finalize_only: bool = typer.Option(False, "--finalize", help="Only check the shards and write the manifest."),
+    finalize_only: bool = typer.Option(
+        False, "--finalize", help="Only check the shards and write the manifest."
+    ),
 ) -> None:
     """Query the graph for a dataset spec and write LMDB shards, the cell graph and a manifest.
 
@@ -258,10 +266,14 @@ def materialize_dataset(
                 with open_driver(settings) as driver:
                     m.prepare(driver, settings.database, dataset_spec, out, count)
                 meta = m.materialize_shard(settings, out, index, count)
-                console.print(f"shard {index}/{count}: {meta['count']:,} records in {out / meta['file']}")
+                console.print(
+                    f"shard {index}/{count}: {meta['count']:,} records in {out / meta['file']}"
+                )
                 return
             with progress_bar() as progress:
-                manifest = m.materialize(settings, dataset_spec, out, shards, workers or os.cpu_count() or 1, progress)
+                manifest = m.materialize(
+                    settings, dataset_spec, out, shards, workers or os.cpu_count() or 1, progress
+                )
     stats = ", ".join(
         f"{k} n={v['count']:,} mean={v['mean']:.4f} std={v['std']:.4f}"
         for k, v in manifest.label_stats.items()
@@ -302,6 +314,9 @@ def train_cmd(
     epochs: int = typer.Option(None, help="Override the number of epochs."),
     device: str = typer.Option(None, help="Override the device: cpu, cuda, cuda:1."),
     seed: int = typer.Option(None, help="Override the random seed."),
+    split: str = typer.Option(
+        None, help="Override the split: held_out_genes, held_out_pairs or random."
+    ),
 ) -> None:
     """Train a model on a materialized dataset; print per-epoch loss and validation Pearson.
 
@@ -314,7 +329,13 @@ def train_cmd(
 
     with user_errors():
         cfg = TrainConfig.from_yaml(
-            config, dataset=dataset, output=output, epochs=epochs, device=device, seed=seed
+            config,
+            dataset=dataset,
+            output=output,
+            epochs=epochs,
+            device=device,
+            seed=seed,
+            split=split,
         )
         with progress_bar() as progress:
             result = train(cfg, progress, log=console.print)

@@ -36,10 +36,14 @@ class DatasetSpec(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
     datasets: list[str] = Field(min_length=1, description="Dataset node names")
-    kinds: list[PerturbationKind] | None = Field(None, description="keep genotypes whose alleles are all of these kinds")
+    kinds: list[PerturbationKind] | None = Field(
+        None, description="keep genotypes whose alleles are all of these kinds"
+    )
     min_genes: int = Field(1, ge=1, le=3)
     max_genes: int = Field(3, ge=1, le=3)
-    labels: list[Label] = Field(default_factory=lambda: ["fitness", "gene_interaction"], min_length=1)
+    labels: list[Label] = Field(
+        default_factory=lambda: ["fitness", "gene_interaction"], min_length=1
+    )
     media: list[str] | None = None
     temperatures: list[float] | None = Field(None, description="keep only these temperatures (°C)")
     replicates: Literal["keep_all", "mean", "prefer"] = "keep_all"
@@ -50,7 +54,9 @@ class DatasetSpec(BaseModel):
         if self.min_genes > self.max_genes:
             raise ValueError("min_genes must not exceed max_genes")
         if (self.replicates == "prefer") != (self.prefer is not None):
-            raise ValueError("replicates: prefer needs `prefer: <dataset>`, and `prefer` needs replicates: prefer")
+            raise ValueError(
+                "replicates: prefer needs `prefer: <dataset>`, and `prefer` needs replicates: prefer"
+            )
         if self.prefer is not None and self.prefer not in self.datasets:
             raise ValueError(f"prefer: {self.prefer} is not one of the datasets")
         return self

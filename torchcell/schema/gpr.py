@@ -47,7 +47,9 @@ def to_dnf(rule: str | None) -> list[frozenset[str]]:
     def factor() -> list[frozenset[str]]:
         token = peek()
         if token is None or token in ("and", "or", ")"):
-            raise ValueError(f"malformed rule {rule!r}: expected a gene or '(' at token {position + 1}")
+            raise ValueError(
+                f"malformed rule {rule!r}: expected a gene or '(' at token {position + 1}"
+            )
         if token == "(":
             take()
             inner = expr()

@@ -26,7 +26,9 @@ def _rows(driver: Driver, database: str, query: str) -> list[list]:
 def _index_pairs(pairs: list[list], left: dict[str, int], right: dict[str, int]) -> torch.Tensor:
     if not pairs:
         return torch.empty(2, 0, dtype=torch.long)
-    return torch.tensor([[left[a] for a, _ in pairs], [right[b] for _, b in pairs]], dtype=torch.long)
+    return torch.tensor(
+        [[left[a] for a, _ in pairs], [right[b] for _, b in pairs]], dtype=torch.long
+    )
 
 
 def export_cell_graph(driver: Driver, database: str, path: Path) -> dict:
@@ -36,13 +38,23 @@ def export_cell_graph(driver: Driver, database: str, path: Path) -> dict:
     gene_index = {g: i for i, g in enumerate(genes)}
     reactions = _rows(driver, database, "MATCH (r:Reaction) RETURN r.id, r.gpr ORDER BY r.id")
     reaction_index = {r: i for i, (r, _) in enumerate(reactions)}
-    metabolites = [r[0] for r in _rows(driver, database, "MATCH (m:Metabolite) RETURN m.id ORDER BY m.id")]
+    metabolites = [
+        r[0] for r in _rows(driver, database, "MATCH (m:Metabolite) RETURN m.id ORDER BY m.id")
+    ]
     metabolite_index = {m: i for i, m in enumerate(metabolites)}
     terms = [r[0] for r in _rows(driver, database, "MATCH (t:GOTerm) RETURN t.id ORDER BY t.id")]
     term_index = {t: i for i, t in enumerate(terms)}
 
-    physical = _rows(driver, database, "MATCH (a:Gene)-[:PHYSICAL]->(b:Gene) RETURN DISTINCT a.id, b.id ORDER BY a.id, b.id")
-    regulatory = _rows(driver, database, "MATCH (a:Gene)-[:REGULATES]->(b:Gene) RETURN DISTINCT a.id, b.id ORDER BY a.id, b.id")
+    physical = _rows(
+        driver,
+        database,
+        "MATCH (a:Gene)-[:PHYSICAL]->(b:Gene) RETURN DISTINCT a.id, b.id ORDER BY a.id, b.id",
+    )
+    regulatory = _rows(
+        driver,
+        database,
+        "MATCH (a:Gene)-[:REGULATES]->(b:Gene) RETURN DISTINCT a.id, b.id ORDER BY a.id, b.id",
+    )
     stoich = _rows(
         driver, database,
         "MATCH (r:Reaction)-[s:STOICH]->(m:Metabolite) RETURN r.id, m.id, s.coefficient ORDER BY r.id, m.id",
@@ -52,7 +64,9 @@ def export_cell_graph(driver: Driver, database: str, path: Path) -> dict:
         "MATCH (c:GOTerm)-[:IS_A|PART_OF]->(p:GOTerm) RETURN DISTINCT c.id, p.id ORDER BY c.id, p.id",
     )  # fmt: skip
     annotations = _rows(
-        driver, database, "MATCH (g:Gene)-[:ANNOTATED]->(t:GOTerm) RETURN DISTINCT g.id, t.id ORDER BY g.id, t.id"
+        driver,
+        database,
+        "MATCH (g:Gene)-[:ANNOTATED]->(t:GOTerm) RETURN DISTINCT g.id, t.id ORDER BY g.id, t.id",
     )
 
     clause_reaction, gpr_clause, gpr_gene = [], [], []
@@ -60,7 +74,9 @@ def export_cell_graph(driver: Driver, database: str, path: Path) -> dict:
         for clause in to_dnf(rule):
             for gene in sorted(clause):
                 if gene not in gene_index:
-                    raise TorchCellError(f"reaction {reaction}'s rule names {gene}, which is not a gene of the graph")
+                    raise TorchCellError(
+                        f"reaction {reaction}'s rule names {gene}, which is not a gene of the graph"
+                    )
                 gpr_clause.append(len(clause_reaction))
                 gpr_gene.append(gene_index[gene])
             clause_reaction.append(reaction_index[reaction])
@@ -74,7 +90,9 @@ def export_cell_graph(driver: Driver, database: str, path: Path) -> dict:
         "go_terms": terms,
         "physical": _index_pairs(physical, gene_index, gene_index),
         "regulatory": _index_pairs(regulatory, gene_index, gene_index),
-        "stoich_index": _index_pairs([[r, m] for r, m, _ in stoich], reaction_index, metabolite_index),
+        "stoich_index": _index_pairs(
+            [[r, m] for r, m, _ in stoich], reaction_index, metabolite_index
+        ),
         "stoich_coefficient": torch.tensor([c for *_, c in stoich], dtype=torch.float32),
         "gpr_clause_reaction": torch.tensor(clause_reaction, dtype=torch.long),
         "gpr_clause": torch.tensor(gpr_clause, dtype=torch.long),

@@ -15,11 +15,11 @@ Three steps, like the build, so a cluster can run the shards as an array job:
 from __future__ import annotations
 
 import itertools
-from functools import partial
 import json
 import os
 import signal
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -63,7 +63,10 @@ def prepare(driver: Driver, database: str, spec: DatasetSpec, out: Path, shards:
         "build": build,
         "shards": shards,
         "environments": [
-            r["id"] for r in driver.execute_query("MATCH (v:Environment) RETURN v.id AS id ORDER BY id", database_=database).records
+            r["id"]
+            for r in driver.execute_query(
+                "MATCH (v:Environment) RETURN v.id AS id ORDER BY id", database_=database
+            ).records
         ],
     }
     existing = out / LAYOUT
@@ -113,6 +116,7 @@ def materialize_shard(settings: Neo4jSettings, out: Path, index: int, count: int
     genes = {g: i for i, g in enumerate(json.loads((out / GENES).read_text()))}
     environments = {v: i for i, v in enumerate(layout["environments"])}
     kinds = {k: i for i, k in enumerate(PERTURBATION_KINDS)}
+    datasets = {d: i for i, d in enumerate(spec.datasets)}
     kill_after = _fault(index)
     measurements = 0
 
@@ -131,6 +135,7 @@ def materialize_shard(settings: Neo4jSettings, out: Path, index: int, count: int
                     genes=[genes[g] for g in first["genes"]],
                     kinds=[kinds[k] for k in first["kinds"]],
                     environment=environments[first["environment"]],
+                    dataset=datasets[first["dataset"]],
                     labels=merge(spec.labels, [[r[label] for label in spec.labels] for r in batch]),
                     n=len(batch),
                 )
@@ -142,10 +147,18 @@ def materialize_shard(settings: Neo4jSettings, out: Path, index: int, count: int
             yield record
 
     name = shard_name(index, count)
-    with open_driver(settings) as driver, driver.session(database=settings.database, fetch_size=FETCH_SIZE) as session:
+    with (
+        open_driver(settings) as driver,
+        driver.session(database=settings.database, fetch_size=FETCH_SIZE) as session,
+    ):
         result = session.run(spec.cypher(), spec.parameters(index, count))
         written = write_shard(out / name, with_fault(records(result)))
-    meta = {"file": name, "count": written, "measurements": measurements, "sha256": sha256_file(out / name)}
+    meta = {
+        "file": name,
+        "count": written,
+        "measurements": measurements,
+        "sha256": sha256_file(out / name),
+    }
     tmp = _meta_path(out, index, count).with_suffix(".tmp")
     tmp.write_text(json.dumps(meta))
     tmp.replace(_meta_path(out, index, count))
@@ -166,7 +179,9 @@ def _label_stats(out: Path, shards: list[dict], labels: list[str]) -> dict:
             "count": int(array.size),
             "mean": float(array.mean()) if array.size else None,
             "std": float(array.std(ddof=1)) if array.size > 1 else None,
-            "quantiles": {str(q): float(np.quantile(array, q)) for q in QUANTILES} if array.size else {},
+            "quantiles": {str(q): float(np.quantile(array, q)) for q in QUANTILES}
+            if array.size
+            else {},
         }
     return stats
 
@@ -229,7 +244,6 @@ def verify(out: Path) -> list[str]:
 
 def layout_of(out: Path) -> dict:
     return json.loads((Path(out) / LAYOUT).read_text())
-
 
 
 def materialize(

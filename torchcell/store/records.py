@@ -1,11 +1,12 @@
 """The stored form of one experiment: msgpack, versioned, no pickle.
 
-A record is the msgpack array ``[FORMAT, id, genes, kinds, environment, labels, n]``:
+A record is the msgpack array ``[FORMAT, id, genes, kinds, environment, dataset, labels, n]``:
 
 * ``id``: the experiment id as 16 raw bytes (of the first replicate when several were merged);
 * ``genes``: indices into the dataset's gene list (``cell_graph.pt``, ``genes.json``);
 * ``kinds``: indices into ``torchcell.schema.PERTURBATION_KINDS``, one per gene;
 * ``environment``: index into the manifest's ``environments``;
+* ``dataset``: index into the spec's ``datasets`` (of the first measurement when merged);
 * ``labels``: floats in the manifest's ``labels`` order, ``None`` where not measured;
 * ``n``: how many measurements the record stands for (1 unless replicates were merged).
 
@@ -27,22 +28,34 @@ class StoredExperiment:
     genes: list[int]
     kinds: list[int]
     environment: int
+    dataset: int
     labels: list[float | None]
     n: int = 1
 
 
 def encode(record: StoredExperiment) -> bytes:
     return msgpack.packb(
-        [FORMAT, bytes.fromhex(record.id), record.genes, record.kinds, record.environment, record.labels, record.n],
+        [
+            FORMAT,
+            bytes.fromhex(record.id),
+            record.genes,
+            record.kinds,
+            record.environment,
+            record.dataset,
+            record.labels,
+            record.n,
+        ],
         use_single_float=False,
     )
 
 
 def decode(payload: bytes) -> StoredExperiment:
-    fmt, raw_id, genes, kinds, environment, labels, n = msgpack.unpackb(payload, use_list=True)
+    fmt, raw_id, genes, kinds, environment, dataset, labels, n = msgpack.unpackb(
+        payload, use_list=True
+    )
     if fmt != FORMAT:
         raise ValueError(f"record format {fmt} is not supported (this code reads format {FORMAT})")
-    return StoredExperiment(raw_id.hex(), genes, kinds, environment, labels, n)
+    return StoredExperiment(raw_id.hex(), genes, kinds, environment, dataset, labels, n)
 
 
 def key(index: int) -> bytes:

@@ -36,7 +36,11 @@ def merge(labels: list[str], rows: list[list[float | None]]) -> list[float | Non
         if not values:
             merged.append(None)
         elif label in STD_OF:
-            merged.append(math.sqrt(sum(v * v for v in values)) / len(values) if len(values) == len(rows) else None)
+            merged.append(
+                math.sqrt(sum(v * v for v in values)) / len(values)
+                if len(values) == len(rows)
+                else None
+            )
         elif label in P_VALUES:
             merged.append(fisher(values))
         else:

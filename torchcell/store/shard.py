@@ -29,9 +29,8 @@ def write_shard(path: Path, records: Iterable[StoredExperiment]) -> int:
     tmp = path.with_name(path.name + ".tmp")
     for leftover in (tmp, Path(f"{tmp}-lock")):
         leftover.unlink(missing_ok=True)
-    env = lmdb.open(
-        str(tmp), map_size=MAP_SIZE, subdir=False, lock=False, sync=False, meminit=False
-    )
+    # meminit: unused page bytes are zeroed, so the same records always give the same file.
+    env = lmdb.open(str(tmp), map_size=MAP_SIZE, subdir=False, lock=False, sync=False, meminit=True)
     count = 0
     try:
         txn = env.begin(write=True)
@@ -55,10 +54,14 @@ _OPEN: dict[tuple[int, Path], ShardReader] = {}
 def open_shard(path: Path) -> ShardReader:
     """The reader for ``path`` in this process, opened once.
 
-    LMDB allows one open handle per file and process, and handles must not cross ``fork``: the
-    cache is keyed by process id, so a DataLoader worker opens its own.
+    LMDB allows one open handle per file and process, and handles must not cross ``fork``: a
+    forked DataLoader worker first closes the handles it inherited (read-only, lock-free, so
+    this touches only the child's copy) and then opens its own.
     """
-    cache_key = (os.getpid(), Path(path).resolve())
+    pid = os.getpid()
+    for inherited in [k for k in _OPEN if k[0] != pid]:
+        _OPEN.pop(inherited).env.close()
+    cache_key = (pid, Path(path).resolve())
     reader = _OPEN.get(cache_key)
     if reader is None:
         reader = _OPEN[cache_key] = ShardReader(path)

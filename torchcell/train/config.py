@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -28,6 +29,8 @@ class TrainConfig(BaseModel):
     lr: float = Field(3e-3, gt=0)
     weight_decay: float = Field(0.0, ge=0)
     seed: int = 0
+    labels: list[str] = Field(default_factory=lambda: ["fitness", "gene_interaction"], min_length=1)
+    split: Literal["random", "held_out_genes", "held_out_pairs"] = "held_out_genes"
     val_fraction: float = Field(0.15, gt=0, lt=0.5)
     test_fraction: float = Field(0.15, gt=0, lt=0.5)
     device: str = "cpu"

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch_geometric.loader import DataLoader
 
-from torchcell.cell import Neo4jCellDataset
+from torchcell.cell import CellDataModule
+from torchcell.cell.processors import removed_genes
+from torchcell.errors import TorchCellError
 from torchcell.models import GeneSetModel
 from torchcell.progress import Progress, no_progress
 from torchcell.train.config import TrainConfig
@@ -45,43 +46,22 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def split_indices(n: int, val: float, test: float, seed: int) -> dict[str, torch.Tensor]:
-    """A seeded random split into train/val/test index tensors."""
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    n_val, n_test = int(round(n * val)), int(round(n * test))
-    return {
-        "val": perm[:n_val],
-        "test": perm[n_val : n_val + n_test],
-        "train": perm[n_val + n_test :],
-    }
-
-
-def label_scaler(
-    dataset: Neo4jCellDataset, train_idx: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    y = torch.cat([dataset[int(i)].y for i in train_idx])
-    mean = torch.nanmean(y, dim=0)
-    std = torch.sqrt(torch.nanmean((y - mean) ** 2, dim=0)).clamp_min(1e-6)
-    return mean, std
-
-
 def masked_mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     keep = ~torch.isnan(target)
     return ((pred[keep] - target[keep]) ** 2).mean()
 
 
-def _masks(batch, num_genes: int) -> torch.Tensor:
-    return batch["gene"].pert_mask.view(-1, num_genes)
-
-
 @torch.no_grad()
-def predict(model, loader, num_genes, mean, std, device) -> tuple[torch.Tensor, torch.Tensor]:
+def predict(
+    model, loader, columns, standardizer, num_genes, device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Predictions and targets of a loader, in the labels' own units."""
     model.eval()
     preds, trues = [], []
     for batch in loader:
         batch = batch.to(device)
-        preds.append((model(_masks(batch, num_genes)) * std + mean).cpu())
-        trues.append(batch.y.cpu())
+        preds.append(standardizer.inverse(model(removed_genes(batch, num_genes))).cpu())
+        trues.append(batch.y[:, columns].cpu())
     return torch.cat(preds), torch.cat(trues)
 
 
@@ -92,26 +72,29 @@ def train(
 ) -> TrainResult:
     seed_everything(config.seed)
     device = torch.device(config.device)
-    dataset = Neo4jCellDataset(config.dataset)
-    labels, num_genes = dataset.labels, dataset.num_genes
-    splits = split_indices(len(dataset), config.val_fraction, config.test_fraction, config.seed)
-    mean, std = label_scaler(dataset, splits["train"])
-    mean, std = mean.to(device), std.to(device)
-    loaders = {
-        name: DataLoader(
-            dataset[idx], batch_size=config.batch_size, shuffle=(name == "train"),
-            num_workers=config.num_workers, generator=torch.Generator().manual_seed(config.seed),
-        )
-        for name, idx in splits.items()
-    }  # fmt: skip
-    model = GeneSetModel(num_genes, len(labels), config.hidden, config.dropout).to(device)
+    data = CellDataModule(
+        config.dataset, split=config.split, val_fraction=config.val_fraction,
+        test_fraction=config.test_fraction, batch_size=config.batch_size, seed=config.seed,
+        num_workers=config.num_workers,
+    )  # fmt: skip
+    missing = [label for label in config.labels if label not in data.dataset.labels]
+    if missing:
+        raise TorchCellError(f"the dataset has no label(s) {missing}; it has {data.dataset.labels}")
+    columns = [data.dataset.labels.index(label) for label in config.labels]
+    standardizer = type(data.standardizer)(
+        config.labels, data.standardizer.mean[columns], data.standardizer.std[columns]
+    )
+    num_genes = data.dataset.num_genes
+    loaders = {part: data.loader(part) for part in ("train", "val", "test")}
+    model = GeneSetModel(num_genes, len(config.labels), config.hidden, config.dropout).to(device)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
 
     history, best, best_state = [], (math.inf, -1), None
+    sizes = {k: len(v) for k, v in data.indices.items()}
     log(
-        f"training {config.model} on {len(splits['train'])} experiments, validating on {len(splits['val'])}"
+        f"training {config.model} on {sizes['train']} samples ({config.split} split), validating on {sizes['val']}"
     )
     for epoch in range(1, config.epochs + 1):
         model.train()
@@ -119,18 +102,17 @@ def train(
         total, seen = 0.0, 0
         for batch in loaders["train"]:
             batch = batch.to(device)
-            loss = masked_mse(model(_masks(batch, num_genes)), (batch.y - mean) / std)
+            target = standardizer.transform(batch.y[:, columns])
+            loss = masked_mse(model(removed_genes(batch, num_genes)), target)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total += float(loss) * batch.num_graphs
             seen += batch.num_graphs
             advance(1)
-        pred, true = predict(model, loaders["val"], num_genes, mean, std, device)
-        val_loss = float(
-            masked_mse((pred - mean.cpu()) / std.cpu(), (true - mean.cpu()) / std.cpu())
-        )
-        val = regression_metrics(pred, true, labels)
+        pred, true = predict(model, loaders["val"], columns, standardizer, num_genes, device)
+        val_loss = float(masked_mse(standardizer.transform(pred), standardizer.transform(true)))
+        val = regression_metrics(pred, true, config.labels)
         history.append(
             {"epoch": epoch, "train_loss": total / seen, "val_loss": val_loss, "val": val}
         )
@@ -144,7 +126,7 @@ def train(
     model.load_state_dict(best_state)
     val = history[best[1] - 1]["val"]
     test = regression_metrics(
-        *predict(model, loaders["test"], num_genes, mean, std, device), labels
+        *predict(model, loaders["test"], columns, standardizer, num_genes, device), config.labels
     )
     out = Path(config.output)
     out.mkdir(parents=True, exist_ok=True)
@@ -154,9 +136,9 @@ def train(
             "model": config.model,
             "state_dict": model.state_dict(),
             "num_genes": num_genes,
-            "labels": labels,
-            "label_mean": mean.cpu(),
-            "label_std": std.cpu(),
+            "labels": config.labels,
+            "label_mean": standardizer.mean,
+            "label_std": standardizer.std,
             "config": config.model_dump(mode="json"),
             "epoch": best[1],
         },
@@ -165,8 +147,8 @@ def train(
     metrics_file = out / METRICS
     metrics_file.write_text(
         json.dumps(
-            {"best_epoch": best[1], "val": val, "test": test, "history": history,
-             "splits": {k: len(v) for k, v in splits.items()}, "config": config.model_dump(mode="json")},
+            {"best_epoch": best[1], "val": val, "test": test, "history": history, "splits": sizes,
+             "config": config.model_dump(mode="json")},
             indent=2,
         )
     )  # fmt: skip

@@ -1,0 +1,71 @@
+"""``CellDataModule``: dataset + split + label standardization + loaders, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import torch
+from torch_geometric.loader import DataLoader
+
+from torchcell.cell import splits
+from torchcell.cell.dataset import Neo4jCellDataset
+from torchcell.cell.transforms import LabelStandardizer
+
+SplitName = Literal["random", "held_out_genes", "held_out_pairs", "by_dataset"]
+
+
+@dataclass
+class CellDataModule:
+    root: Path
+    split: SplitName = "held_out_genes"
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    batch_size: int = 32
+    seed: int = 0
+    num_workers: int = 0
+    processor: object = None
+    val_datasets: list[str] = field(default_factory=list)
+    test_datasets: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.dataset = Neo4jCellDataset(self.root, self.processor)
+        records = list(self.dataset.records())
+        self.genotypes = [r.genes for r in records]
+        if self.split == "random":
+            self.indices = splits.random_split(
+                len(records), self.val_fraction, self.test_fraction, self.seed
+            )
+        elif self.split == "held_out_genes":
+            self.indices = splits.held_out_genes(
+                self.genotypes, self.val_fraction, self.test_fraction, self.seed
+            )
+        elif self.split == "held_out_pairs":
+            self.indices = splits.held_out_pairs(
+                self.genotypes, self.val_fraction, self.test_fraction, self.seed
+            )
+        else:
+            names = self.dataset.manifest.spec["datasets"]
+            self.indices = splits.by_dataset(
+                [r.dataset for r in records],
+                {names.index(d) for d in self.val_datasets},
+                {names.index(d) for d in self.test_datasets},
+            )
+        y = torch.tensor(
+            [
+                [float("nan") if v is None else v for v in records[i].labels]
+                for i in self.indices["train"].tolist()
+            ],
+            dtype=torch.float32,
+        ).reshape(-1, len(self.dataset.labels))
+        self.standardizer = LabelStandardizer.fit(self.dataset.labels, y)
+
+    def loader(self, part: str, shuffle: bool | None = None) -> DataLoader:
+        return DataLoader(
+            self.dataset[self.indices[part]],
+            batch_size=self.batch_size,
+            shuffle=(part == "train") if shuffle is None else shuffle,
+            num_workers=self.num_workers,
+            generator=torch.Generator().manual_seed(self.seed),
+        )

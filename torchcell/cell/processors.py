@@ -1,0 +1,170 @@
+"""GraphProcessors: one stored experiment + the wildtype cell graph → what a model consumes.
+
+* ``PerturbationRepresentation``: only the perturbed gene indices; a batch is expanded into
+  removal masks over the single wildtype graph (``masks``), on whatever device the batch is,
+  instead of collating per-sample copies. The fast path for training.
+* ``SubgraphRepresentation``: the perturbed ``HeteroData`` itself: deleted genes and their
+  edges removed, reactions removed exactly when their GPR rule is false, with ``node_ids`` /
+  ``edge_ids`` into the wildtype and a ``pert_mask`` (True = removed) on every node and edge type.
+* ``DCellRepresentation``: the GO subsystem view for DCell: GO terms with at least
+  ``min_genes`` genes (annotated to the term or its descendants), and per sample the mutant
+  state of every (term, gene) pair.
+
+Every sample carries every node and edge type, even empty, because PyG's
+``Batch.from_data_list`` keeps only the types of the first sample.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from torchcell.cell.data import CellData
+from torchcell.cell.graph import EDGE_TYPES, GENE_EDGES, GPR, METABOLISM, NODE_TYPES, CellGraph
+from torchcell.store.records import StoredExperiment
+
+
+def _labels(data: CellData, record: StoredExperiment) -> CellData:
+    data.y = torch.tensor(
+        [[float("nan") if v is None else v for v in record.labels]], dtype=torch.float32
+    )
+    data.environment = torch.tensor([record.environment], dtype=torch.long)
+    data.dataset = torch.tensor([record.dataset], dtype=torch.long)
+    data.measurements = torch.tensor([record.n], dtype=torch.long)
+    data.experiment_id = record.id
+    return data
+
+
+def _perturbation(data: CellData, record: StoredExperiment) -> None:
+    data["gene"].perturbed = torch.tensor(record.genes, dtype=torch.long)
+    data["gene"].perturbed_kind = torch.tensor(record.kinds, dtype=torch.long)
+    data.num_perturbed = torch.tensor([len(record.genes)], dtype=torch.long)
+
+
+def removed_genes(batch, num_genes: int) -> torch.Tensor:
+    """(B, N) bool of deleted genes from a batch's ``perturbed`` and ``num_perturbed``."""
+    counts = batch.num_perturbed
+    sample = torch.repeat_interleave(torch.arange(counts.numel(), device=counts.device), counts)
+    removed = torch.zeros(counts.numel(), num_genes, dtype=torch.bool, device=counts.device)
+    removed[sample, batch["gene"].perturbed] = True
+    return removed
+
+
+class PerturbationRepresentation:
+    def __init__(self, cell: CellGraph):
+        self.cell = cell
+
+    def __call__(self, record: StoredExperiment) -> CellData:
+        data = CellData()
+        for node_type in NODE_TYPES:
+            data[node_type].num_nodes = 0  # the wildtype is not copied; ``masks`` expands it
+        for edge_type in EDGE_TYPES:
+            key = "hyperedge_index" if edge_type == METABOLISM else "edge_index"
+            data[edge_type][key] = torch.empty(2, 0, dtype=torch.long)
+        _perturbation(data, record)
+        return _labels(data, record)
+
+    def masks(self, batch, cell: CellGraph | None = None) -> dict:
+        """Removal masks (B, size) for every node and edge type, computed on the batch's device."""
+        cell = cell or self.cell
+        return cell.removed_masks(removed_genes(batch, len(cell.genes)))
+
+
+class SubgraphRepresentation:
+    def __init__(self, cell: CellGraph):
+        self.cell = cell
+
+    def __call__(self, record: StoredExperiment) -> CellData:
+        cell = self.cell
+        removed = torch.zeros(1, len(cell.genes), dtype=torch.bool)
+        removed[0, record.genes] = True
+        masks = {k: v[0] for k, v in cell.removed_masks(removed).items()}
+        data = CellData()
+        new_index = {}
+        for node_type in NODE_TYPES:
+            keep = ~masks[node_type]
+            ids = keep.nonzero().flatten()
+            lookup = torch.full((keep.numel(),), -1, dtype=torch.long)
+            lookup[ids] = torch.arange(ids.numel())
+            new_index[node_type] = lookup
+            data[node_type].node_ids = ids
+            data[node_type].num_nodes = ids.numel()
+            data[node_type].pert_mask = masks[node_type]
+        for edge_type in (*GENE_EDGES, GPR):
+            keep = ~masks[edge_type]
+            index = cell.edge_index(edge_type)[:, keep]
+            src, _, dst = edge_type
+            data[edge_type].edge_index = torch.stack(
+                [new_index[src][index[0]], new_index[dst][index[1]]]
+            )
+            data[edge_type].edge_ids = keep.nonzero().flatten()
+            data[edge_type].pert_mask = masks[edge_type]
+        keep = ~masks[METABOLISM]
+        index = cell.stoich_index[:, keep]
+        data[METABOLISM].hyperedge_index = torch.stack(
+            [new_index["metabolite"][index[0]], new_index["reaction"][index[1]]]
+        )
+        data[METABOLISM].stoichiometry = cell.stoich_coefficient[keep]
+        data[METABOLISM].edge_ids = keep.nonzero().flatten()
+        data[METABOLISM].pert_mask = masks[METABOLISM]
+        _perturbation(data, record)
+        return _labels(data, record)
+
+    @staticmethod
+    def masks(batch) -> dict:
+        """The batch's removal masks, (B, size) per type, read from its ``pert_mask``s."""
+        size = batch.num_graphs
+        out = {node_type: batch[node_type].pert_mask.view(size, -1) for node_type in NODE_TYPES}
+        out.update(
+            {edge_type: batch[edge_type].pert_mask.view(size, -1) for edge_type in EDGE_TYPES}
+        )
+        return out
+
+
+class DCellRepresentation:
+    def __init__(self, cell: CellGraph, min_genes: int = 5):
+        self.cell = cell
+        self.min_genes = min_genes
+        genes_of = self._propagated_gene_sets(cell)
+        self.terms = [t for t in range(len(cell.go_terms)) if len(genes_of[t]) >= min_genes]
+        term_position = {t: i for i, t in enumerate(self.terms)}
+        pairs = [(term_position[t], g) for t in self.terms for g in sorted(genes_of[t])]
+        self.pair_term = torch.tensor([p[0] for p in pairs], dtype=torch.long)
+        self.pair_gene = torch.tensor([p[1] for p in pairs], dtype=torch.long)
+        kept = set(self.terms)
+        edges = [
+            (term_position[c], term_position[p])
+            for c, p in cell.go_edges.t().tolist()
+            if c in kept and p in kept
+        ]
+        self.term_edges = (
+            torch.tensor(edges, dtype=torch.long).t()
+            if edges
+            else torch.empty(2, 0, dtype=torch.long)
+        )
+        self.term_sizes = torch.tensor([len(genes_of[t]) for t in self.terms], dtype=torch.long)
+
+    @staticmethod
+    def _propagated_gene_sets(cell: CellGraph) -> list[set[int]]:
+        """Genes annotated to each term or to any of its descendants (true path rule)."""
+        parents: list[list[int]] = [[] for _ in cell.go_terms]
+        for child, parent in cell.go_edges.t().tolist():
+            parents[child].append(parent)
+        genes_of: list[set[int]] = [set() for _ in cell.go_terms]
+        for gene, term in cell.go_annotations.t().tolist():
+            stack, seen = [term], set()
+            while stack:
+                t = stack.pop()
+                if t in seen:
+                    continue
+                seen.add(t)
+                genes_of[t].add(gene)
+                stack.extend(parents[t])
+        return genes_of
+
+    def __call__(self, record: StoredExperiment) -> CellData:
+        data = CellData()
+        state = torch.isin(self.pair_gene, torch.tensor(record.genes, dtype=torch.long)).float()
+        data["gene_ontology"].mutant_state = state
+        data["gene_ontology"].num_nodes = len(self.terms)
+        _perturbation(data, record)
+        return _labels(data, record)
