@@ -293,5 +293,29 @@ def test_replicate_merging():
 def test_dataset_workers_open_their_own_lmdb(dataset_dir):
     data = CellDataModule(dataset_dir, split="random", batch_size=64, num_workers=2)
     batches = list(data.loader("val"))
-    assert sum(b.num_graphs for b in batches) == len(data.indices["val"])
+    assert sum(b.y.shape[0] for b in batches) == len(data.indices["val"])
     assert os.getpid()  # the loaders ran in worker processes without sharing handles
+
+
+def test_batched_masks_equal_a_dense_reference(dataset_dir):
+    """removed_masks visits only the deleted genes' neighbourhoods; check it against the plain
+    definition (an edge goes when an endpoint goes; a reaction when every clause is hit)."""
+    cell = CellGraph.load(dataset_dir)
+    generator = torch.Generator().manual_seed(3)
+    rules = cell_rules(dataset_dir)
+    for rate in (0.002, 0.02, 0.2):
+        removed = torch.rand(16, len(cell.genes), generator=generator) < rate
+        masks = cell.removed_masks(removed)
+        for b in range(16):
+            deleted = {cell.genes[i] for i in removed[b].nonzero().flatten().tolist()}
+            want_reactions = torch.tensor([not is_active(rule or None, deleted) for rule in rules])
+            assert torch.equal(masks["reaction"][b], want_reactions)
+        for edge_type in EDGE_TYPES:
+            index = cell.edge_index(edge_type)
+            if edge_type == GPR:
+                want = removed[:, index[0]] | masks["reaction"][:, index[1]]
+            elif edge_type == METABOLISM:
+                want = masks["reaction"][:, index[1]]
+            else:
+                want = removed[:, index[0]] | removed[:, index[1]]
+            assert torch.equal(masks[edge_type], want), edge_type

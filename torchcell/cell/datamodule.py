@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import torch
+from torch.utils.data import DataLoader as TorchDataLoader
 from torch_geometric.loader import DataLoader
 
 from torchcell.cell import splits
@@ -61,11 +62,18 @@ class CellDataModule:
         ).reshape(-1, len(self.dataset.labels))
         self.standardizer = LabelStandardizer.fit(self.dataset.labels, y)
 
-    def loader(self, part: str, shuffle: bool | None = None) -> DataLoader:
-        return DataLoader(
-            self.dataset[self.indices[part]],
-            batch_size=self.batch_size,
-            shuffle=(part == "train") if shuffle is None else shuffle,
-            num_workers=self.num_workers,
-            generator=torch.Generator().manual_seed(self.seed),
-        )
+    def loader(self, part: str, shuffle: bool | None = None):
+        """Batches of one split; processors with a ``collate`` batch straight from records."""
+        shuffle = (part == "train") if shuffle is None else shuffle
+        options = {
+            "batch_size": self.batch_size,
+            "shuffle": shuffle,
+            "num_workers": self.num_workers,
+            "generator": torch.Generator().manual_seed(self.seed),
+        }
+        collate = getattr(self.dataset.processor, "collate", None)
+        if collate is not None:
+            return TorchDataLoader(
+                self.dataset.record_view(self.indices[part]), collate_fn=collate, **options
+            )
+        return DataLoader(self.dataset[self.indices[part]], **options)

@@ -12,6 +12,7 @@ import bisect
 from collections.abc import Callable
 from pathlib import Path
 
+from torch.utils.data import Dataset as TorchDataset
 from torch_geometric.data import Dataset
 
 from torchcell.cell.graph import CellGraph
@@ -63,3 +64,18 @@ class Neo4jCellDataset(Dataset):
 
     def get(self, idx: int):
         return self.processor(self.record(idx))
+
+    def record_view(self, indices) -> RecordView:
+        """The stored records at ``indices`` as a torch Dataset (for a processor's ``collate``)."""
+        return RecordView(self, [int(i) for i in indices])
+
+
+class RecordView(TorchDataset):
+    def __init__(self, dataset: Neo4jCellDataset, indices: list[int]):
+        self.dataset, self.indices = dataset, indices
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> StoredExperiment:
+        return self.dataset.record(self.indices[i])

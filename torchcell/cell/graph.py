@@ -100,43 +100,110 @@ class CellGraph:
         return CellGraph(**moved)
 
     # --- what a deletion removes, for a batch -------------------------------------------------
+    #
+    # Every step visits only what touches the deleted genes (through CSR incidence lists built
+    # once per device), so the cost grows with the number of deletions in the batch, not with
+    # batch size × the number of wildtype edges.
+
+    def _csr(self, name: str, keys: torch.Tensor, values: torch.Tensor, size: int, device) -> tuple:
+        cache = self.__dict__.setdefault("_csr_cache", {})
+        if (name, str(device)) not in cache:
+            keys, values = keys.to(device), values.to(device)
+            order = torch.argsort(keys, stable=True)
+            pointer = torch.zeros(size + 1, dtype=torch.long, device=device)
+            pointer[1:] = torch.cumsum(torch.bincount(keys, minlength=size), 0)
+            cache[(name, str(device))] = (pointer, values[order])
+        return cache[(name, str(device))]
+
+    @staticmethod
+    def _expand(
+        csr: tuple, sample: torch.Tensor, key: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(sample, value) for every value listed under each (sample, key)."""
+        pointer, values = csr
+        counts = pointer[key + 1] - pointer[key]
+        first = torch.repeat_interleave(pointer[key], counts)
+        offset = torch.arange(int(counts.sum()), device=key.device) - torch.repeat_interleave(
+            torch.cumsum(counts, 0) - counts, counts
+        )
+        return torch.repeat_interleave(sample, counts), values[first + offset]
+
+    @staticmethod
+    def _scatter(
+        batch: int, size: int, sample: torch.Tensor, position: torch.Tensor
+    ) -> torch.Tensor:
+        mask = torch.zeros(batch, size, dtype=torch.bool, device=sample.device)
+        mask[sample, position] = True
+        return mask
 
     def reaction_removed(self, removed: torch.Tensor) -> torch.Tensor:
         """(B, R) bool: reactions whose every GPR clause contains a deleted gene."""
-        batch = removed.shape[0]
-        n_clauses = self.clause_reaction.numel()
-        clause_dead = torch.zeros(batch, n_clauses, dtype=torch.bool, device=removed.device)
-        if n_clauses:
-            hit = removed[:, self.clause_gene].to(torch.int8)
-            dead = torch.zeros(batch, n_clauses, dtype=torch.int8, device=removed.device)
-            dead.scatter_reduce_(1, self.clause_index.expand(batch, -1), hit, reduce="amax")
-            clause_dead = dead.bool()
-        alive = torch.zeros(batch, len(self.reactions), dtype=torch.int8, device=removed.device)
-        alive.scatter_reduce_(
-            1, self.clause_reaction.expand(batch, -1), (~clause_dead).to(torch.int8), reduce="amax"
+        device, batch = removed.device, removed.shape[0]
+        n_reactions, n_clauses = len(self.reactions), self.clause_reaction.numel()
+        out = torch.zeros(batch, n_reactions, dtype=torch.bool, device=device)
+        if n_clauses == 0:
+            return out
+        gene_clauses = self._csr(
+            "gene_clauses", self.clause_gene, self.clause_index, len(self.genes), device
         )
-        has_rule = torch.zeros(len(self.reactions), dtype=torch.bool, device=removed.device)
-        has_rule[self.clause_reaction] = True
-        return has_rule & ~alive.bool()
+        sample, gene = removed.nonzero(as_tuple=True)
+        sample, clause = self._expand(gene_clauses, sample, gene)
+        dead = torch.unique(
+            sample * n_clauses + clause
+        )  # a clause dies once, however many genes hit it
+        sample, clause = dead // n_clauses, dead % n_clauses
+        reaction = self.clause_reaction.to(device)[clause]
+        key, dead_count = torch.unique(sample * n_reactions + reaction, return_counts=True)
+        clauses_per_reaction = torch.bincount(
+            self.clause_reaction.to(device), minlength=n_reactions
+        )
+        lost = dead_count == clauses_per_reaction[key % n_reactions]
+        out[key[lost] // n_reactions, key[lost] % n_reactions] = True
+        return out
 
     def removed_masks(self, removed_genes: torch.Tensor) -> dict:
         """Per node and edge type, a (B, size) bool mask of what the deletions remove."""
+        device, batch = removed_genes.device, removed_genes.shape[0]
         reactions = self.reaction_removed(removed_genes)
         masks: dict = {
             "gene": removed_genes,
             "reaction": reactions,
             "metabolite": torch.zeros(
-                removed_genes.shape[0],
-                len(self.metabolites),
-                dtype=torch.bool,
-                device=removed_genes.device,
+                batch, len(self.metabolites), dtype=torch.bool, device=device
             ),
         }
+        gene_sample, gene = removed_genes.nonzero(as_tuple=True)
+        reaction_sample, reaction = reactions.nonzero(as_tuple=True)
         for edge_type in GENE_EDGES:
             index = self.edge_index(edge_type)
-            masks[edge_type] = removed_genes[:, index[0]] | removed_genes[:, index[1]]
-        masks[GPR] = removed_genes[:, self.gpr_edges[0]] | reactions[:, self.gpr_edges[1]]
-        masks[METABOLISM] = reactions[:, self.stoich_index[1]]
+            ends = torch.cat([index[0], index[1]])
+            ids = torch.arange(index.shape[1], device=index.device).repeat(2)
+            csr = self._csr(edge_type[1], ends, ids, len(self.genes), device)
+            masks[edge_type] = self._scatter(
+                batch, index.shape[1], *self._expand(csr, gene_sample, gene)
+            )
+        n_gpr = self.gpr_edges.shape[1]
+        by_gene = self._csr(
+            "gpr_by_gene", self.gpr_edges[0], torch.arange(n_gpr), len(self.genes), device
+        )
+        by_reaction = self._csr(
+            "gpr_by_reaction", self.gpr_edges[1], torch.arange(n_gpr), len(self.reactions), device
+        )
+        masks[GPR] = self._scatter(batch, n_gpr, *self._expand(by_gene, gene_sample, gene))
+        masks[GPR] |= self._scatter(
+            batch, n_gpr, *self._expand(by_reaction, reaction_sample, reaction)
+        )
+        n_stoich = self.stoich_index.shape[1]
+        stoich = self._csr(
+            "stoich_by_reaction",
+            self.stoich_index[1],
+            torch.arange(n_stoich),
+            len(self.reactions),
+            device,
+        )
+        masks[METABOLISM] = self._scatter(
+            batch, n_stoich, *self._expand(stoich, reaction_sample, reaction)
+        )
         return masks
 
     def gene_mask(self, perturbed: list[torch.Tensor]) -> torch.Tensor:

@@ -63,6 +63,30 @@ class PerturbationRepresentation:
         _perturbation(data, record)
         return _labels(data, record)
 
+    def collate(self, records: list[StoredExperiment]) -> CellData:
+        """A batch straight from stored records: concatenated indices, stacked labels.
+
+        The fast path (``CellDataModule`` uses it): nothing per sample but a few numbers, no
+        per-sample HeteroData, and ``masks`` expands the batch over the wildtype graph.
+        """
+        batch = CellData()
+        batch["gene"].perturbed = torch.tensor(
+            [g for r in records for g in r.genes], dtype=torch.long
+        )
+        batch["gene"].perturbed_kind = torch.tensor(
+            [k for r in records for k in r.kinds], dtype=torch.long
+        )
+        batch.num_perturbed = torch.tensor([len(r.genes) for r in records], dtype=torch.long)
+        nan = float("nan")
+        batch.y = torch.tensor(
+            [[nan if v is None else v for v in r.labels] for r in records], dtype=torch.float32
+        )
+        batch.environment = torch.tensor([r.environment for r in records], dtype=torch.long)
+        batch.dataset = torch.tensor([r.dataset for r in records], dtype=torch.long)
+        batch.measurements = torch.tensor([r.n for r in records], dtype=torch.long)
+        batch.experiment_id = [r.id for r in records]
+        return batch
+
     def masks(self, batch, cell: CellGraph | None = None) -> dict:
         """Removal masks (B, size) for every node and edge type, computed on the batch's device."""
         cell = cell or self.cell

@@ -107,8 +107,8 @@ def train(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += float(loss) * batch.num_graphs
-            seen += batch.num_graphs
+            total += float(loss) * batch.y.shape[0]
+            seen += batch.y.shape[0]
             advance(1)
         pred, true = predict(model, loaders["val"], columns, standardizer, num_genes, device)
         val_loss = float(masked_mse(standardizer.transform(pred), standardizer.transform(true)))
