@@ -3,7 +3,8 @@
 Three steps, each callable on its own so that a cluster can run them as separate jobs:
 
 1. ``plan_build``: find the selected sources' files, checksum them, derive the build id
-   (a hash of the code version, the selection and the inputs' sha256). Stored as ``plan.json``.
+   (a hash of the code version, the graph model, the selection and the inputs' sha256).
+   Stored as ``plan.json``.
 2. ``build_shard(i, n)``: parse shard ``i`` of ``n`` and write its CSV files. Screens are split
    by rows (each shard parses 1/n of every screen file); whole-file sources (genome, GO, model,
    networks) go round-robin to the shards. Written to ``shard-….tmp`` and renamed when done,
@@ -27,7 +28,7 @@ import torchcell
 from torchcell.checksum import sha256_file
 from torchcell.errors import SourceError, TorchCellError
 from torchcell.graphdb.csv_shards import read_part, write_headers, write_part
-from torchcell.graphdb.model import NODES
+from torchcell.graphdb.model import NODES, RELATIONSHIPS
 from torchcell.schema import environment_id
 from torchcell.sources import costanzo2016, gene_ontology, interactions, kuzmin, sgd, yeast_gem
 from torchcell.sources.catalog import find, select
@@ -93,8 +94,14 @@ def plan_build(source_dir: Path, only: list[str] | None = None) -> BuildPlan:
     checksums = {
         Path(p).name: sha256_file(Path(p)) for groups in files.values() for g in groups for p in g
     }
+    model = {name: [*t.properties] for name, t in {**NODES, **RELATIONSHIPS}.items()}
     text = json.dumps(
-        {"code": torchcell.__version__, "sources": sorted(files), "inputs": checksums},
+        {
+            "code": torchcell.__version__,
+            "model": model,
+            "sources": sorted(files),
+            "inputs": checksums,
+        },
         sort_keys=True,
     )
     build_id = hashlib.sha256(text.encode()).hexdigest()[:16]
