@@ -157,7 +157,16 @@ def part2(n: int) -> None:
     from torchcell.graphdb.bulk import import_into
     from torchcell.graphdb.connection import Neo4jSettings
     from torchcell.graphdb.query_spec import DatasetSpec
-    from torchcell.store.materialize import materialize
+    from torchcell.executors.stage import LocalExecutor
+    from torchcell.graphdb.connection import open_driver
+    from torchcell.store.materialize import materialize_stage, prepare
+
+    def materialize(settings, spec, out):
+        spec_path = work / f"{spec.name}.yaml"
+        spec_path.write_text(spec.model_dump_json())
+        with open_driver(settings) as driver:
+            prepare(driver, settings.database, spec, out, 1)
+        return LocalExecutor(1).run(materialize_stage(settings, spec_path, out, 1))
 
     work = Path(tempfile.mkdtemp(prefix="tc-dataset-bench-"))
     os.environ["TC_HOME"] = str(work / "home")
@@ -173,9 +182,9 @@ def part2(n: int) -> None:
         spec = DatasetSpec(name="bench", datasets=["costanzo2016_dmf"], min_genes=2, max_genes=2,
                            labels=["fitness", "gene_interaction"])  # fmt: skip
         settings = Neo4jSettings(uri=state.uri)
-        materialize(settings, spec, work / "warm", 1, 1)  # page cache and query plan warm
+        materialize(settings, spec, work / "warm")  # page cache and query plan warm
         start = time.perf_counter()
-        manifest = materialize(settings, spec, work / "dataset", 1, 1)
+        manifest = materialize(settings, spec, work / "dataset")
         seconds = time.perf_counter() - start
     finally:
         local_server.stop()

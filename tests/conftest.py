@@ -19,6 +19,9 @@ from torchcell.graphdb.connection import Neo4jSettings, open_driver
 from torchcell.paths import SAMPLE_DIR
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# Stages run in the local pool unless a test asks for SLURM (auto would pick SLURM where
+# sbatch is installed).
+os.environ.setdefault("TC_EXECUTOR", "local")
 TC = str(Path(sys.executable).with_name("tc"))
 
 
@@ -103,3 +106,23 @@ def run_tc(
             f"tc {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
         )
     return result
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> str:
+    """A running SLURM cluster (slurm/local-cluster.sh start); its SLURM_CONF."""
+    if shutil.which("sinfo") is None:
+        unavailable("SLURM is not installed (apt-get install slurmctld slurmd slurm-client munge)")
+    result = subprocess.run(
+        ["sinfo", "-h", "-o", "%T %D"], capture_output=True, text=True, check=False
+    )
+    idle = sum(
+        int(n)
+        for state, n in (ln.split() for ln in result.stdout.splitlines())
+        if state in ("idle", "mixed")
+    )
+    if result.returncode != 0 or idle < 4:
+        unavailable(
+            f"no SLURM cluster with 4 nodes answers (start one with slurm/local-cluster.sh start): {result.stderr.strip()}"
+        )
+    return os.environ.get("SLURM_CONF", "")

@@ -21,10 +21,10 @@ from torchcell.cell import (
 )
 from torchcell.cell.graph import EDGE_TYPES, GPR, METABOLISM, NODE_TYPES
 from torchcell.checksum import sha256_file
+from torchcell.executors.faults import FAULT_ENV
 from torchcell.graphdb.query_spec import DatasetSpec
 from torchcell.paths import PIPELINE
 from torchcell.schema.gpr import is_active
-from torchcell.store.materialize import FAULT_ENV
 from torchcell.store.replicates import fisher, merge
 from torchcell.store.shard import open_shard
 

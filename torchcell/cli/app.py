@@ -98,6 +98,52 @@ def db_stats() -> None:
     console.print(_counts_table(counts))
 
 
+# Options shared by the sharded stages (build-db, materialize-dataset).
+NODES = typer.Option(
+    1, "--nodes", "--shards", min=1, help="Number of shards (one SLURM array task each)."
+)
+WORKERS = typer.Option(None, min=1, help="Local processes for the shards (default: CPU count).")
+EXECUTOR = typer.Option(
+    "auto",
+    help="local (process pool), slurm (sbatch array + afterok finalize) or auto (slurm when sbatch is on PATH; $TC_EXECUTOR overrides).",
+)
+PARTITION = typer.Option("", help="SLURM partition.")
+ACCOUNT = typer.Option("", help="SLURM account.")
+TIME = typer.Option("02:00:00", help="SLURM time limit per job.")
+MEM = typer.Option("8G", help="SLURM memory per job.")
+CPUS = typer.Option(1, help="SLURM CPUs per task.")
+MAX_PARALLEL = typer.Option(None, help="At most this many array tasks at once (%K throttle).")
+WAIT = typer.Option(
+    False, help="With slurm: wait for the finalize job; fail naming the logs of failed shards."
+)
+RESUME = typer.Option(
+    False,
+    help="Continue an earlier run in the same folder: only unfinished or failed shards run again.",
+)
+
+
+def _slurm_options(partition, account, time, mem, cpus, max_parallel):
+    from torchcell.executors.slurm import SlurmOptions
+
+    return SlurmOptions(
+        partition=partition,
+        account=account,
+        time=time,
+        mem=mem,
+        cpus=cpus,
+        max_parallel=max_parallel,
+    )
+
+
+def _print_submission(submission) -> None:
+    shards = ", ".join(map(str, submission.shards)) or "none (all finished)"
+    console.print(
+        f"submitted {submission.stage}: array job {submission.array_job or '-'} (shards {shards}), "
+        f"finalize job {submission.finalize_job} (afterok); logs in {submission.log_dir}\n"
+        f"watch with: tc jobs status {Path(submission.log_dir).parent}"
+    )
+
+
 def _parse_shard(text: str) -> tuple[int, int]:
     try:
         index, count = (int(x) for x in text.split("/"))
@@ -116,10 +162,8 @@ def build_db(
     only: str = typer.Option(
         None, help="Comma-separated sources to build, e.g. go,gem (the genome always)."
     ),
-    shards: int = typer.Option(1, min=1, help="Number of shards the records are split into."),
-    workers: int = typer.Option(
-        None, min=1, help="Local processes for the shards (default: CPU count)."
-    ),
+    nodes: int = NODES,
+    workers: int = WORKERS,
     loader: str = typer.Option(
         "online",
         help="online (batched writes to a running Neo4j), bulk "
@@ -131,48 +175,69 @@ def build_db(
     build_dir: Path = typer.Option(
         None, help="Where the CSV shards go (default: $TC_HOME/builds/<build id>)."
     ),
-    shard: str = typer.Option(None, help="Run only shard I/N (a cluster array task) and stop."),
+    shard: str = typer.Option(
+        None, help="Run only shard I/N (what each array task runs) and stop."
+    ),
     finalize_only: bool = typer.Option(
         False, "--finalize", help="Only finalize the finished shards and load."
     ),
+    executor: str = EXECUTOR,
+    partition: str = PARTITION,
+    account: str = ACCOUNT,
+    time: str = TIME,
+    mem: str = MEM,
+    cpus: int = CPUS,
+    max_parallel: int = MAX_PARALLEL,
+    wait: bool = WAIT,
+    resume: bool = RESUME,
 ) -> None:
     """Parse the sources, write neo4j-admin CSV shards, and load them into Neo4j.
 
     Every record is checked; a bad one stops the build with its file, line and field (or, with
     --quarantine, is written to quarantine.tsv and counted). The same inputs give the same build
-    id and the same graph; loading twice changes nothing.
+    id and the same graph; loading twice changes nothing. With --executor slurm the shards run
+    as an array job and finalize + load as a job that depends on it.
 
-    Example: tc build-db --source-dir pipeline/sample --shards 4 --loader bulk
+    Example: tc build-db --source-dir pipeline/sample --nodes 4 --loader bulk
     """
     import os
 
-    from torchcell.graphdb.build import build_shard, finalize
-    from torchcell.graphdb.run import build_shards, load, prepare
+    from torchcell.executors.dispatch import run_stage
+    from torchcell.graphdb.build import BuildSummary, build_shard, finalize
+    from torchcell.graphdb.run import build_stage, done_record, load, prepare
 
     selection = [s.strip() for s in only.split(",")] if only else None
     with user_errors():
+        _, folder = prepare(source_dir, selection, build_dir)
         if shard is not None:
             index, count = _parse_shard(shard)
-            _, folder = prepare(source_dir, selection, build_dir)
             done = build_shard(folder, index, count, quarantine)
             console.print(
                 f"shard {index}/{count} of {folder}: "
                 + ", ".join(f"{k} {v:,}" for k, v in done["rows"].items())
             )
             return
-        _, folder = prepare(source_dir, selection, build_dir)
         with progress_bar() as progress:
             if finalize_only:
-                summary = finalize(folder, shards)
+                summary = finalize(folder, nodes)
             else:
-                summary = build_shards(
-                    folder, shards, workers or os.cpu_count() or 1, quarantine, progress
-                )
-            result = load(folder, loader, progress)  # type: ignore[arg-type]
-    _print_build(summary, folder, result)
+                stage = build_stage(folder, nodes, source_dir, selection, quarantine, loader)  # type: ignore[arg-type]
+                kind, result = run_stage(
+                    stage, executor, workers or os.cpu_count() or 1,  # type: ignore[arg-type]
+                    _slurm_options(partition, account, time, mem, cpus, max_parallel),
+                    [done_record(folder, i, nodes) for i in range(nodes)], wait, progress,
+                )  # fmt: skip
+                if kind == "slurm":
+                    _print_submission(result)
+                    if wait:
+                        _print_build(BuildSummary.read(folder), folder, None, loaded_by_job=True)
+                    return
+                summary = result
+            loaded = load(folder, loader, progress)  # type: ignore[arg-type]
+    _print_build(summary, folder, loaded)
 
 
-def _print_build(summary, folder: Path, result) -> None:
+def _print_build(summary, folder: Path, result, loaded_by_job: bool = False) -> None:
     if result is not None:
         console.print(_counts_table(result.counts))
     for note, n in summary.notes.items():
@@ -190,7 +255,13 @@ def _print_build(summary, folder: Path, result) -> None:
         console.print(
             f"[yellow]{summary.rejects:,} bad rows quarantined in {folder / 'quarantine.tsv'}[/yellow]"
         )
-    where = f" into {result.uri}" if result is not None else " (not loaded)"
+    where = (
+        f" into {result.uri}"
+        if result is not None
+        else " (loaded by the finalize job)"
+        if loaded_by_job
+        else " (not loaded)"
+    )
     console.print(
         f"built graph {summary.build_id}{where}: {summary.experiments:,} experiments, "
         f"{sum(summary.nodes.values()):,} nodes, {sum(summary.relationships.values()):,} relationships; "
@@ -230,26 +301,34 @@ def materialize_dataset(
         ..., help="Dataset spec YAML, e.g. pipeline/datasets/costanzo2016_sample.yaml."
     ),
     out: Path = typer.Option(None, help="Output folder (default: runs/datasets/<spec name>)."),
-    shards: int = typer.Option(
-        1, min=1, help="Number of disjoint partitions, one LMDB shard each."
+    nodes: int = NODES,
+    workers: int = WORKERS,
+    shard: str = typer.Option(
+        None, help="Write only shard I/N (what each array task runs) and stop."
     ),
-    workers: int = typer.Option(
-        None, min=1, help="Local processes for the shards (default: CPU count)."
-    ),
-    shard: str = typer.Option(None, help="Write only shard I/N (a cluster array task) and stop."),
     finalize_only: bool = typer.Option(
         False, "--finalize", help="Only check the shards and write the manifest."
     ),
+    executor: str = EXECUTOR,
+    partition: str = PARTITION,
+    account: str = ACCOUNT,
+    time: str = TIME,
+    mem: str = MEM,
+    cpus: int = CPUS,
+    max_parallel: int = MAX_PARALLEL,
+    wait: bool = WAIT,
+    resume: bool = RESUME,
 ) -> None:
     """Query the graph for a dataset spec and write LMDB shards, the cell graph and a manifest.
 
     Rerunning the same command finishes an interrupted run: complete shards are kept, partial
     ones are redone.
 
-    Example: tc materialize-dataset pipeline/datasets/costanzo2016_sample.yaml --shards 4
+    Example: tc materialize-dataset pipeline/datasets/costanzo2016_sample.yaml --nodes 4
     """
     import os
 
+    from torchcell.executors.dispatch import run_stage
     from torchcell.graphdb.connection import open_driver, resolve_settings
     from torchcell.graphdb.query_spec import DatasetSpec
     from torchcell.store import materialize as m
@@ -261,19 +340,24 @@ def materialize_dataset(
             manifest = m.finalize(out)
         else:
             settings = resolve_settings()
+            count = _parse_shard(shard)[1] if shard is not None else nodes
+            with open_driver(settings) as driver:
+                m.prepare(driver, settings.database, dataset_spec, out, count)
             if shard is not None:
-                index, count = _parse_shard(shard)
-                with open_driver(settings) as driver:
-                    m.prepare(driver, settings.database, dataset_spec, out, count)
-                meta = m.materialize_shard(settings, out, index, count)
-                console.print(
-                    f"shard {index}/{count}: {meta['count']:,} records in {out / meta['file']}"
-                )
+                meta = m.materialize_shard(settings, out, _parse_shard(shard)[0], count)
+                console.print(f"shard {shard}: {meta['count']:,} records in {out / meta['file']}")
                 return
             with progress_bar() as progress:
-                manifest = m.materialize(
-                    settings, dataset_spec, out, shards, workers or os.cpu_count() or 1, progress
-                )
+                kind, manifest = run_stage(
+                    m.materialize_stage(settings, spec, out, count), executor, workers or os.cpu_count() or 1,  # type: ignore[arg-type]
+                    _slurm_options(partition, account, time, mem, cpus, max_parallel),
+                    [m.done_record(out, i, count) for i in range(count)], wait, progress,
+                )  # fmt: skip
+            if kind == "slurm":
+                _print_submission(manifest)
+                if not wait:
+                    return
+                manifest = m.Manifest.read(out)
     stats = ", ".join(
         f"{k} n={v['count']:,} mean={v['mean']:.4f} std={v['std']:.4f}"
         for k, v in manifest.label_stats.items()
@@ -283,6 +367,47 @@ def materialize_dataset(
         f"wrote {manifest.count:,} records ({manifest.measurements:,} measurements) in "
         f"{len(manifest.shards)} shard(s) to {out}; {stats}"
     )
+
+
+jobs_app = typer.Typer(help="Follow sharded stages submitted to SLURM.")
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("status")
+def jobs_status(
+    work_dir: Path = typer.Argument(..., help="The build or dataset folder of the submission."),
+) -> None:
+    """Show each shard's state (scheduler + completion records), the finalize job, failed logs.
+
+    A failed shard leaves the afterok finalize job pending forever; this cancels it and says so.
+    Rerun the stage's command with --resume to resubmit only the unfinished shards.
+
+    Example: tc jobs status runs/datasets/costanzo2016_sample
+    """
+    from torchcell.executors import slurm
+
+    with user_errors():
+        submission = slurm.read_submission(work_dir)
+        state = slurm.status(submission)
+    table = Table(
+        title=f"{submission.stage}: array job {submission.array_job or '-'}, submitted {submission.submitted_at}"
+    )
+    table.add_column("shard", justify="right")
+    table.add_column("state")
+    table.add_column("log")
+    for index, shard_state in state.shards.items():
+        table.add_row(str(index), shard_state, str(submission.shard_log(index)))
+    console.print(table)
+    console.print(f"finalize job {submission.finalize_job}: {state.finalize}")
+    if state.cancelled_finalize:
+        console.print(
+            f"[yellow]cancelled finalize job {submission.finalize_job}: shard(s) {sorted(state.failed_logs)} failed[/yellow]"
+        )
+    if state.failed_logs:
+        console.print(
+            "rerun the stage's command with --resume to resubmit only the unfinished shards"
+        )
+        raise typer.Exit(1)
 
 
 dataset_app = typer.Typer(help="Inspect and check materialized datasets.")
@@ -317,6 +442,16 @@ def train_cmd(
     split: str = typer.Option(
         None, help="Override the split: held_out_genes, held_out_pairs or random."
     ),
+    executor: str = typer.Option(
+        "local", help="local (here) or slurm (submit slurm/train.sbatch)."
+    ),
+    gpus: int = typer.Option(1, help="With slurm: GPUs to request (0 for a CPU job)."),
+    partition: str = PARTITION,
+    account: str = ACCOUNT,
+    time: str = TIME,
+    mem: str = MEM,
+    cpus: int = typer.Option(4, help="SLURM CPUs for the job."),
+    wait: bool = typer.Option(False, help="With slurm: wait for the job to finish."),
 ) -> None:
     """Train a model on a materialized dataset; print per-epoch loss and validation Pearson.
 
@@ -324,9 +459,47 @@ def train_cmd(
 
     Example: tc train pipeline/train/demo.yaml --epochs 5
     """
+    import shlex
+
+    from torchcell.executors import slurm
+    from torchcell.executors.stage import tc_executable
     from torchcell.train.config import TrainConfig
     from torchcell.train.loop import train
 
+    if executor == "slurm":
+        args = [
+            tc_executable(),
+            "train",
+            str(config.resolve()),
+            "--device",
+            "cuda" if gpus else "cpu",
+        ]
+        for flag, value in (
+            ("--dataset", dataset),
+            ("--output", output),
+            ("--epochs", epochs),
+            ("--seed", seed),
+            ("--split", split),
+        ):
+            if value is not None:
+                args += [
+                    flag,
+                    str(Path(value).resolve()) if isinstance(value, Path) else str(value),
+                ]
+        with user_errors():
+            cfg = TrainConfig.from_yaml(config, output=output)
+            options = slurm.SlurmOptions(
+                partition=partition, account=account, time=time, mem=mem, cpus=cpus, gpus=gpus
+            )
+            log_dir = Path(cfg.output).resolve() / "slurm"
+            job = slurm.submit_single("train.sbatch", "train", options, log_dir, shlex.join(args))
+            console.print(
+                f"submitted training job {job} ({gpus} GPU(s)); log {log_dir / 'train.log'}"
+            )
+            if wait:
+                slurm.wait_job(job, log_dir / "train.log")
+                console.print(f"training job {job} completed; results in {cfg.output}")
+        return
     with user_errors():
         cfg = TrainConfig.from_yaml(
             config,

@@ -1,4 +1,4 @@
-"""``tc build-db`` end to end on one machine: plan, shards in a process pool, finalize, load, verify."""
+"""``tc build-db`` as a stage: plan, shards, finalize, then load and verify the graph."""
 
 from __future__ import annotations
 
@@ -8,9 +8,17 @@ from pathlib import Path
 from typing import Literal
 
 from torchcell.errors import TorchCellError
-from torchcell.executors.local import run_shards
+from torchcell.executors.stage import Stage
 from torchcell.graphdb import local_server
-from torchcell.graphdb.build import BuildPlan, BuildSummary, build_shard, finalize, plan_build
+from torchcell.graphdb.build import (
+    DONE,
+    BuildPlan,
+    BuildSummary,
+    build_shard,
+    finalize,
+    plan_build,
+    shard_dir,
+)
 from torchcell.graphdb.bulk import load_bulk
 from torchcell.graphdb.connection import open_driver, resolve_settings
 from torchcell.graphdb.online import load_online
@@ -41,13 +49,42 @@ def prepare(
     return plan, build_dir
 
 
-def build_shards(
-    build_dir: Path, shards: int, workers: int, quarantine: bool, progress: Progress = no_progress
-) -> BuildSummary:
-    """Run every unfinished shard in a local pool, then finalize."""
-    task = partial(build_shard, build_dir, count=shards, quarantine=quarantine)
-    run_shards(task, shards, workers, progress)
-    return finalize(build_dir, shards)
+def build_stage(
+    build_dir: Path,
+    count: int,
+    source_dir: Path,
+    only: list[str] | None,
+    quarantine: bool,
+    loader: Loader,
+) -> Stage:
+    """The build as a sharded stage: ``tc build-db --shard i/N`` tasks, then finalize + load."""
+    common = [
+        "build-db",
+        "--source-dir",
+        str(Path(source_dir).resolve()),
+        "--build-dir",
+        str(Path(build_dir).resolve()),
+    ]
+    common += ["--only", ",".join(only)] if only else []
+    return Stage(
+        name="build-db",
+        count=count,
+        work_dir=Path(build_dir),
+        shard_args=[
+            *common,
+            "--shard",
+            "{index}/{count}",
+            *(["--quarantine"] if quarantine else []),
+        ],
+        finalize_args=[*common, "--nodes", "{count}", "--finalize", "--loader", loader],
+        run_shard=partial(build_shard, build_dir, count=count, quarantine=quarantine),
+        finalize=partial(finalize, build_dir, count),
+        is_done=lambda i: done_record(build_dir, i, count).exists(),
+    )
+
+
+def done_record(build_dir: Path, index: int, count: int) -> Path:
+    return shard_dir(build_dir, index, count) / DONE
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import signal
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -27,10 +25,10 @@ from neo4j import Driver
 
 from torchcell.checksum import sha256_file
 from torchcell.errors import TorchCellError
-from torchcell.executors.local import run_shards
+from torchcell.executors.faults import die, planned_fault
+from torchcell.executors.stage import Stage
 from torchcell.graphdb.connection import Neo4jSettings, open_driver
 from torchcell.graphdb.query_spec import DatasetSpec
-from torchcell.progress import Progress, no_progress
 from torchcell.schema import PERTURBATION_KINDS
 from torchcell.store.cell_graph import FILE as CELL_GRAPH
 from torchcell.store.cell_graph import export_cell_graph
@@ -42,9 +40,6 @@ from torchcell.store.shard import open_shard, shard_name, write_shard
 LAYOUT = "layout.json"
 FETCH_SIZE = 5_000
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-FAULT_ENV = "TC_TEST_KILL_SHARD"
-"""Testing hook, ``"<shard>:<records>"``: that shard's writer kills itself (SIGKILL) after
-writing that many records, as a crashed or preempted job would."""
 
 
 def prepare(driver: Driver, database: str, spec: DatasetSpec, out: Path, shards: int) -> dict:
@@ -97,14 +92,6 @@ def _complete(out: Path, index: int, count: int) -> dict | None:
     return meta if sha256_file(shard) == meta["sha256"] else None
 
 
-def _fault(index: int):
-    spec = os.environ.get(FAULT_ENV)
-    if not spec:
-        return None
-    shard, after = (int(x) for x in spec.split(":"))
-    return after if shard == index else None
-
-
 def materialize_shard(settings: Neo4jSettings, out: Path, index: int, count: int) -> dict:
     """Write shard ``index`` of ``count`` (skipped when already complete); return its record."""
     out = Path(out)
@@ -117,7 +104,7 @@ def materialize_shard(settings: Neo4jSettings, out: Path, index: int, count: int
     environments = {v: i for i, v in enumerate(layout["environments"])}
     kinds = {k: i for i, k in enumerate(PERTURBATION_KINDS)}
     datasets = {d: i for i, d in enumerate(spec.datasets)}
-    kill_after = _fault(index)
+    kill_after = planned_fault(index)
     measurements = 0
 
     def records(rows):
@@ -143,7 +130,7 @@ def materialize_shard(settings: Neo4jSettings, out: Path, index: int, count: int
     def with_fault(stream):
         for written, record in enumerate(stream):
             if kill_after is not None and written == kill_after:
-                os.kill(os.getpid(), signal.SIGKILL)
+                die()
             yield record
 
     name = shard_name(index, count)
@@ -246,17 +233,25 @@ def layout_of(out: Path) -> dict:
     return json.loads((Path(out) / LAYOUT).read_text())
 
 
-def materialize(
-    settings: Neo4jSettings,
-    spec: DatasetSpec,
-    out: Path,
-    shards: int = 1,
-    workers: int = 1,
-    progress: Progress = no_progress,
-) -> Manifest:
-    """All three steps on this machine, the shards in a local process pool."""
-    with open_driver(settings) as driver:
-        prepare(driver, settings.database, spec, out, shards)
-    task = partial(materialize_shard, settings, Path(out), count=shards)
-    run_shards(task, shards, workers, progress, what="shards")
-    return finalize(out)
+def materialize_stage(settings: Neo4jSettings, spec_path: Path, out: Path, count: int) -> Stage:
+    """Materialization as a sharded stage: ``tc materialize-dataset --shard i/N`` tasks, then finalize."""
+    common = [
+        "materialize-dataset",
+        str(Path(spec_path).resolve()),
+        "--out",
+        str(Path(out).resolve()),
+    ]
+    return Stage(
+        name="materialize-dataset",
+        count=count,
+        work_dir=Path(out),
+        shard_args=[*common, "--shard", "{index}/{count}"],
+        finalize_args=[*common, "--nodes", "{count}", "--finalize"],
+        run_shard=partial(materialize_shard, settings, Path(out), count=count),
+        finalize=partial(finalize, Path(out)),
+        is_done=lambda i: _complete(out, i, count) is not None,
+    )
+
+
+def done_record(out: Path, index: int, count: int) -> Path:
+    return _meta_path(out, index, count)
