@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -148,52 +147,38 @@ def part1(n_batches: int, batch_size: int = 32) -> None:
         print(f"{name:50s} {rate:10,.0f} samples/s  {rate / base:6.1f}x (a)")
 
 
-def part2(n: int) -> None:
-    sys.path.insert(0, str(Path(__file__).parent))
-    from build_db import generate
-
-    from torchcell.graphdb import local_server
-    from torchcell.graphdb.build import build_shard, finalize, plan_build
-    from torchcell.graphdb.bulk import import_into
-    from torchcell.graphdb.connection import Neo4jSettings
-    from torchcell.graphdb.query_spec import DatasetSpec
+def materialize_once(settings, work: Path, name: str, shards: int, workers: int):
+    """Materialize the benchmark screen's double mutants with ``shards`` shards; (manifest, seconds)."""
     from torchcell.executors.stage import LocalExecutor
     from torchcell.graphdb.connection import open_driver
+    from torchcell.graphdb.query_spec import DatasetSpec
     from torchcell.store.materialize import materialize_stage, prepare
 
-    def materialize(settings, spec, out):
-        spec_path = work / f"{spec.name}.yaml"
-        spec_path.write_text(spec.model_dump_json())
-        with open_driver(settings) as driver:
-            prepare(driver, settings.database, spec, out, 1)
-        return LocalExecutor(1).run(materialize_stage(settings, spec_path, out, 1))
+    spec = DatasetSpec(name=name, datasets=["costanzo2016_dmf"], min_genes=2, max_genes=2,
+                       labels=["fitness", "gene_interaction"])  # fmt: skip
+    spec_path = work / f"{name}.yaml"
+    spec_path.write_text(spec.model_dump_json())
+    out = work / name
+    start = time.perf_counter()
+    with open_driver(settings) as driver:
+        prepare(driver, settings.database, spec, out, shards)
+    manifest = LocalExecutor(workers).run(materialize_stage(settings, spec_path, out, shards))
+    return manifest, time.perf_counter() - start
 
-    work = Path(tempfile.mkdtemp(prefix="tc-dataset-bench-"))
-    os.environ["TC_HOME"] = str(work / "home")
-    generate(work / "sources", n)
-    plan_build(work / "sources").write(work / "build")
-    build_shard(work / "build", 0, 1)
-    finalize(work / "build", 1)
-    import_into(work / "neo4j", work / "build")
-    state = local_server.start(
-        port=local_server.free_port(), home=work / "neo4j", heap="2g", pagecache_mb=512
-    )
-    try:
-        spec = DatasetSpec(name="bench", datasets=["costanzo2016_dmf"], min_genes=2, max_genes=2,
-                           labels=["fitness", "gene_interaction"])  # fmt: skip
-        settings = Neo4jSettings(uri=state.uri)
-        materialize(settings, spec, work / "warm")  # page cache and query plan warm
-        start = time.perf_counter()
-        manifest = materialize(settings, spec, work / "dataset")
-        seconds = time.perf_counter() - start
-    finally:
-        local_server.stop()
-    size = sum((work / "dataset" / s["file"]).stat().st_size for s in manifest.shards)
+
+def part2(n: int) -> None:
+    from common import graph_with_screen
+
+    with graph_with_screen(n) as (settings, work):
+        materialize_once(settings, work, "warm", 1, 1)  # page cache and query plan warm
+        manifest, seconds = materialize_once(settings, work, "dataset", 1, 1)
+        size = sum((work / "dataset" / s["file"]).stat().st_size for s in manifest.shards)
+        graph_size = (work / "dataset" / "cell_graph.pt").stat().st_size
     print(
         f"materialization: {manifest.count:,} experiments in {seconds:.1f} s = {manifest.count / seconds:,.0f} experiments/s (1 shard)"
     )
-    print(f"LMDB: {size:,} bytes = {size / manifest.count:.0f} bytes per experiment (wildtype graph stored once, "
-          f"cell_graph.pt {(work / 'dataset' / 'cell_graph.pt').stat().st_size:,} bytes)")  # fmt: skip
+    print(f"LMDB: {size:,} bytes = {size / manifest.count:.0f} bytes per experiment "
+          f"(the wildtype graph is stored once: cell_graph.pt {graph_size:,} bytes)")  # fmt: skip
 
 
 def main() -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import torch
 
-from torchcell.store.cell_graph import FILE, FORMAT
+from torchcell.store.cell_graph import FORMAT
+from torchcell.store.manifest import CELL_GRAPH
 
 GENE_EDGES = {
     ("gene", "physical", "gene"): "physical",
@@ -52,7 +53,7 @@ class CellGraph:
 
     @classmethod
     def load(cls, root: Path) -> CellGraph:
-        raw = torch.load(Path(root) / FILE, weights_only=True)
+        raw = torch.load(Path(root) / CELL_GRAPH, weights_only=True)
         if raw["format"] != FORMAT:
             raise ValueError(
                 f"cell graph format {raw['format']} is not supported (this code reads {FORMAT})"

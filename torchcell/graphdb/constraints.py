@@ -1,4 +1,4 @@
-"""Unique constraints (which also index) for every node label's id, created before any load."""
+"""Unique constraints (which also index) for every node label's id, and the partition index."""
 
 from __future__ import annotations
 
@@ -15,4 +15,9 @@ def ensure_constraints(driver: Driver, database: str) -> None:
             f"FOR (n:{label}) REQUIRE n.{key} IS UNIQUE",
             database_=database,
         )
+    # Dataset partitions are ranges of the genotype bucket (see DatasetSpec.cypher).
+    driver.execute_query(
+        "CREATE RANGE INDEX experiment_bucket IF NOT EXISTS FOR (e:Experiment) ON (e.bucket)",
+        database_=database,
+    )
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)

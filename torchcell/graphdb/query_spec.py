@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from torchcell.errors import TorchCellError
 from torchcell.schema import PerturbationKind
 
+BUCKETS = 1 << 32
+"""Genotype buckets are 32-bit (``torchcell.schema.bucket``)."""
+
 Label = Literal["fitness", "fitness_std", "gene_interaction", "gene_interaction_p_value"]
 
 
@@ -74,13 +77,15 @@ class DatasetSpec(BaseModel):
     def cypher(self) -> str:
         """One partition's experiments, streamed in genotype order so replicates are adjacent.
 
-        ``$shard`` of ``$shards``: experiments whose genotype bucket ``% $shards`` equals
-        ``$shard``; all replicates of a genotype fall into the same partition.
+        A partition is a range ``[$low, $high)`` of the genotype bucket (a 32-bit hash), read
+        through the range index on ``Experiment.bucket``; all replicates of a genotype share a
+        bucket, so they fall into the same partition.
         """
         labels = ", ".join(f"e.{label} AS {label}" for label in self.labels)
         return (
-            "MATCH (e:Experiment)-[:IN_DATASET]->(d:Dataset)\n"
-            "WHERE d.name IN $datasets AND e.bucket % $shards = $shard\n"
+            "MATCH (e:Experiment) USING INDEX e:Experiment(bucket)\n"
+            "WHERE e.bucket >= $low AND e.bucket < $high\n"
+            "MATCH (e)-[:IN_DATASET]->(d:Dataset) WHERE d.name IN $datasets\n"
             "MATCH (e)-[:UNDER]->(v:Environment)\n"
             "WHERE ($media IS NULL OR v.media IN $media) AND ($temperatures IS NULL OR v.temperature IN $temperatures)\n"
             "MATCH (e)-[p:PERTURBS]->(g:Gene)\n"
@@ -100,11 +105,6 @@ class DatasetSpec(BaseModel):
             "kinds": self.kinds,
             "media": self.media,
             "temperatures": self.temperatures,
-            "shard": shard,
-            "shards": shards,
+            "low": shard * BUCKETS // shards,
+            "high": (shard + 1) * BUCKETS // shards,
         }
-
-    def count_cypher(self) -> str:
-        """How many experiments the spec selects (before replicates are merged), all partitions."""
-        head, _ = self.cypher().split("RETURN", 1)
-        return head.replace("AND e.bucket % $shards = $shard", "") + "RETURN count(*) AS n"

@@ -21,6 +21,7 @@ from torchcell.graphdb.build import (
 )
 from torchcell.graphdb.bulk import load_bulk
 from torchcell.graphdb.connection import open_driver, resolve_settings
+from torchcell.graphdb.constraints import ensure_constraints
 from torchcell.graphdb.online import load_online
 from torchcell.graphdb.stats import GraphCounts, graph_counts
 from torchcell.progress import Progress, no_progress
@@ -102,6 +103,8 @@ def load(build_dir: Path, loader: Loader, progress: Progress = no_progress) -> L
         load_bulk(build_dir)
     settings = resolve_settings()
     with open_driver(settings) as driver:
+        if loader == "bulk":
+            ensure_constraints(driver, settings.database)
         before = graph_counts(driver, settings.database)
         if loader == "online":
             load_online(driver, settings.database, build_dir, progress)

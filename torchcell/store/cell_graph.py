@@ -15,7 +15,6 @@ from neo4j import Driver
 from torchcell.errors import TorchCellError
 from torchcell.schema.gpr import to_dnf
 
-FILE = "cell_graph.pt"
 FORMAT = 1
 
 

@@ -11,6 +11,7 @@ from torchcell.store.records import FORMAT as RECORD_FORMAT
 
 MANIFEST = "manifest.json"
 GENES = "genes.json"
+CELL_GRAPH = "cell_graph.pt"
 
 
 @dataclass

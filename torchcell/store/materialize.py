@@ -30,9 +30,7 @@ from torchcell.executors.stage import Stage
 from torchcell.graphdb.connection import Neo4jSettings, open_driver
 from torchcell.graphdb.query_spec import DatasetSpec
 from torchcell.schema import PERTURBATION_KINDS
-from torchcell.store.cell_graph import FILE as CELL_GRAPH
-from torchcell.store.cell_graph import export_cell_graph
-from torchcell.store.manifest import GENES, Manifest
+from torchcell.store.manifest import CELL_GRAPH, GENES, Manifest
 from torchcell.store.records import StoredExperiment
 from torchcell.store.replicates import merge
 from torchcell.store.shard import open_shard, shard_name, write_shard
@@ -72,6 +70,8 @@ def prepare(driver: Driver, database: str, spec: DatasetSpec, out: Path, shards:
                 f"{out} holds a dataset of another spec, build or shard count; choose another --out or delete it"
             )
         return layout
+    from torchcell.store.cell_graph import export_cell_graph  # torch: not needed by shard workers
+
     snapshot = export_cell_graph(driver, database, out / CELL_GRAPH)
     (out / GENES).write_text(json.dumps(snapshot["genes"]))
     (out / (LAYOUT + ".tmp")).write_text(json.dumps(layout, indent=2))
