@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -102,25 +103,8 @@ FUZZ = settings(
 )
 
 
+@pytest.mark.parametrize("case", sorted(CASES))
 @FUZZ
 @given(edits=st.lists(mutation, min_size=1, max_size=4))
-def test_fuzz_sga(edits, tmp_path_factory):
-    check("sga", edits, tmp_path_factory)
-
-
-@FUZZ
-@given(edits=st.lists(mutation, min_size=1, max_size=4))
-def test_fuzz_single_mutants(edits, tmp_path_factory):
-    check("smf", edits, tmp_path_factory)
-
-
-@FUZZ
-@given(edits=st.lists(mutation, min_size=1, max_size=4))
-def test_fuzz_trigenic(edits, tmp_path_factory):
-    check("trigenic", edits, tmp_path_factory)
-
-
-@FUZZ
-@given(edits=st.lists(mutation, min_size=1, max_size=4))
-def test_fuzz_physical(edits, tmp_path_factory):
-    check("physical", edits, tmp_path_factory)
+def test_fuzzed_lines_give_clear_errors_and_lose_nothing(case, edits, tmp_path_factory):
+    check(case, edits, tmp_path_factory)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
+from torchcell.errors import TorchCellError
 from torchcell.executors.local import run_shards
 from torchcell.progress import Progress, no_progress
 
@@ -59,12 +61,27 @@ def tc_executable() -> str:
 
 
 def choose(name: ExecutorName) -> Literal["local", "slurm"]:
-    """``auto``: SLURM when ``sbatch`` is on PATH; ``$TC_EXECUTOR`` overrides auto."""
+    """``auto``: SLURM when ``sbatch`` is on PATH and a controller answers ``sinfo``, else local.
+
+    ``$TC_EXECUTOR`` (local or slurm) decides instead of auto.
+    """
     if name == "auto":
         name = os.environ.get("TC_EXECUTOR", "auto")  # type: ignore[assignment]
     if name == "auto":
-        return "slurm" if shutil.which("sbatch") else "local"
+        return "slurm" if shutil.which("sbatch") and _controller_answers() else "local"
+    if name not in ("local", "slurm"):
+        raise TorchCellError(f"unknown executor {name!r}: use auto, local or slurm")
     return name  # type: ignore[return-value]
+
+
+def _controller_answers() -> bool:
+    try:
+        return (
+            subprocess.run(["sinfo", "-h"], capture_output=True, timeout=10, check=False).returncode
+            == 0
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 @dataclass

@@ -7,6 +7,7 @@ would otherwise vanish silently, so it stops the load with the file it came from
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -52,29 +53,47 @@ def load_online(
     summary = BuildSummary.read(build_dir)
     ensure_constraints(driver, database)
     for label in NODES:
-        files = part_files(build_dir, summary.shards, label)
-        if not files:
-            continue
-        advance = progress(label, summary.nodes.get(label, 0))
-        statement = node_cypher(label)
-        for path in files:
-            for batch in read_part(path, label).iter_slices(BATCH_ROWS):
-                driver.execute_query(statement, rows=batch.to_dicts(), database_=database)
-                advance(batch.height)
+        _write(
+            driver,
+            database,
+            build_dir,
+            summary,
+            label,
+            node_cypher(label),
+            lambda f: f,
+            check=False,
+            progress=progress,
+        )
     for rel in RELATIONSHIPS:
-        files = part_files(build_dir, summary.shards, rel)
-        if not files:
-            continue
-        advance = progress(rel, summary.relationships.get(rel, 0))
-        statement = rel_cypher(rel)
-        for path in files:
-            for batch in _rel_rows(rel, read_part(path, rel)).iter_slices(BATCH_ROWS):
-                matched = driver.execute_query(
-                    statement, rows=batch.to_dicts(), database_=database
-                ).records[0]["n"]
-                if matched != batch.height:
-                    raise TorchCellError(
-                        f"{batch.height - matched} {rel} link(s) in {path} refer to nodes that are not in the graph"
-                    )
-                advance(batch.height)
+        _write(
+            driver,
+            database,
+            build_dir,
+            summary,
+            rel,
+            rel_cypher(rel),
+            partial(_rel_rows, rel),
+            check=True,
+            progress=progress,
+        )
     return summary
+
+
+def _write(
+    driver, database, build_dir, summary, name, statement, rows, check: bool, progress: Progress
+) -> None:
+    """Every CSV part of ``name`` in batches; with ``check``, each batch must match all its rows."""
+    files = part_files(build_dir, summary.shards, name)
+    if not files:
+        return
+    advance = progress(name, {**summary.nodes, **summary.relationships}.get(name, 0))
+    for path in files:
+        for batch in rows(read_part(path, name)).iter_slices(BATCH_ROWS):
+            records = driver.execute_query(
+                statement, rows=batch.to_dicts(), database_=database
+            ).records
+            if check and records[0]["n"] != batch.height:
+                raise TorchCellError(
+                    f"{batch.height - records[0]['n']} {name} link(s) in {path} refer to nodes that are not in the graph"
+                )
+            advance(batch.height)

@@ -21,8 +21,8 @@ from pathlib import Path
 import polars as pl
 
 from torchcell.schema import Dataset
-from torchcell.sources.experiments import ExperimentTables, Side, experiment_tables
-from torchcell.sources.table import STRICT, Rejects, cast_float, check_pattern, read_table, require
+from torchcell.sources.experiments import ExperimentTables, Side, experiment_tables, measured
+from torchcell.sources.table import STRICT, Rejects, cast, check_pattern, read_table, require
 
 SMF_DATASET = Dataset(
     name="costanzo2016_smf", doi="10.1126/science.aaf1420", version="Data File S1"
@@ -108,7 +108,7 @@ def parse_single_mutants(
             f"Single mutant fitness ({temperature}°)",
             f"Single mutant fitness ({temperature}°) stddev",
         ):
-            table = cast_float(table, column, path, missing=MISSING, rejects=rejects)
+            table = cast(table, column, path, missing=MISSING, rejects=rejects)
     per_temperature = [
         table.select(
             pl.all(),
@@ -155,17 +155,12 @@ def parse_double_mutants(
         "Double mutant fitness": "fitness",
         "Double mutant fitness standard deviation": "fitness_std",
     }
-    for column in labels:
-        table = cast_float(table, column, path, missing=MISSING, rejects=rejects)
+    table, unscored = measured(table, labels, path, rejects, MISSING)
     table = table.with_columns(
-        *(pl.col(column).alias(label) for column, label in labels.items()),
         pl.col("Arraytype/Temp").str.slice(3).cast(pl.Float64).alias("temperature"),
         pl.lit(DMF_DATASET.name).alias("dataset"),
         pl.lit(MEDIA).alias("media"),
     )
-    scored = table["fitness"].is_not_null() | table["gene_interaction"].is_not_null()
-    unscored = int((~scored).sum())
-    table = table.filter(scored)
     sides = [
         Side("q_gene", "q_kind", "Query allele name", "Query Strain ID", "Query Strain ID"),
         Side("a_gene", "a_kind", "Array allele name", "Array Strain ID", "Array Strain ID"),

@@ -24,7 +24,7 @@ from torchcell.schema import (
     environment_id,
     experiment_id,
 )
-from torchcell.sources.table import LINE, Rejects, repeated
+from torchcell.sources.table import LINE, Rejects, cast, repeated
 from torchcell.sources.validate import validate_sample
 
 FIELD = "_field"
@@ -49,6 +49,25 @@ class ExperimentTables:
         assert self.perturbations.columns == [*PERTURBATION_COLUMNS, LINE, FIELD], (
             self.perturbations.columns
         )
+
+
+def measured(
+    table: pl.DataFrame,
+    labels: dict[str, str],
+    path: Path,
+    rejects: Rejects,
+    missing: tuple[str, ...],
+) -> tuple[pl.DataFrame, int]:
+    """Cast a screen's label columns (``{source column: label}``) and keep the scored rows.
+
+    Returns the rows with a fitness or an interaction score, and how many rows had neither
+    (``NaN`` pairs: not measured, reported as unscored).
+    """
+    for column in labels:
+        table = cast(table, column, path, missing=missing, rejects=rejects)
+    table = table.with_columns(pl.col(column).alias(label) for column, label in labels.items())
+    scored = table["fitness"].is_not_null() | table["gene_interaction"].is_not_null()
+    return table.filter(scored), int((~scored).sum())
 
 
 @dataclass(frozen=True)

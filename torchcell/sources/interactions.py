@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from torchcell.sources.parts import GraphPart
-from torchcell.sources.table import LINE, STRICT, Rejects, cast_float, read_table, repeated, require
+from torchcell.sources.table import LINE, STRICT, Rejects, cast, read_table, repeated, require
 
 ORF_NAME_HEADER = "Name\tORF"
 
@@ -37,7 +37,7 @@ def parse_physical(
 ) -> GraphPart:
     """``PHYSICAL`` links (``source``, ``score``) from a weighted pair list."""
     table = read_table(path, ["gene_a", "gene_b", "score"], separator=separator, rejects=rejects)
-    table = cast_float(table, "score", path, required=True, rejects=rejects)
+    table = cast(table, "score", path, required=True, rejects=rejects)
     for column in ("gene_a", "gene_b"):
         table = require(table, column, path, rejects)
         table = _known(table, column, genes, path, rejects)

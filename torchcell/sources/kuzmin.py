@@ -16,8 +16,8 @@ import polars as pl
 
 from torchcell.schema import Dataset
 from torchcell.sources.costanzo2016 import MEDIA, MISSING, add_strain
-from torchcell.sources.experiments import ExperimentTables, Side, experiment_tables
-from torchcell.sources.table import STRICT, Rejects, cast_float, check_pattern, read_table, require
+from torchcell.sources.experiments import ExperimentTables, Side, experiment_tables, measured
+from torchcell.sources.table import STRICT, Rejects, check_pattern, read_table, require
 
 KUZMIN2018 = Dataset(name="kuzmin2018_trigenic", doi="10.1126/science.aao1729", version="Table S1")
 KUZMIN2020 = Dataset(name="kuzmin2020_trigenic", doi="10.1126/science.aaz5667", version="Table S1")
@@ -79,17 +79,12 @@ def parse_trigenic(
         "Double/triple mutant fitness": "fitness",
         "Double/triple mutant fitness standard deviation": "fitness_std",
     }
-    for column in labels:
-        table = cast_float(table, column, path, missing=MISSING, rejects=rejects)
+    table, unscored = measured(table, labels, path, rejects, MISSING)
     table = table.with_columns(
-        *(pl.col(column).alias(label) for column, label in labels.items()),
         pl.lit(TEMPERATURE).alias("temperature"),
         pl.lit(dataset.name).alias("dataset"),
         pl.lit(MEDIA).alias("media"),
     )
-    scored = table["fitness"].is_not_null() | table["gene_interaction"].is_not_null()
-    unscored = int((~scored).sum())
-    table = table.filter(scored)
     sides = [
         Side("q1_gene", "q_kind", "q1_allele", "Query strain ID", "Query strain ID"),
         Side("q2_gene", "q_kind", "q2_allele", "Query strain ID", "Query strain ID"),

@@ -19,7 +19,7 @@ from torchcell.sources.table import (
     LINE,
     STRICT,
     Rejects,
-    cast_int,
+    cast,
     check_pattern,
     read_table,
     repeated,
@@ -58,8 +58,8 @@ def parse_genes(path: Path, rejects: Rejects = STRICT) -> pl.DataFrame:
         genes, "feature_name", SYSTEMATIC_NAME, path, "a systematic name", rejects
     )
     genes = check_pattern(genes, "strand", r"^[WC]$", path, "a strand (W or C)", rejects)
-    genes = cast_int(genes, "start", path, rejects=rejects)
-    genes = cast_int(genes, "stop", path, rejects=rejects)
+    genes = cast(genes, "start", path, pl.Int64, rejects=rejects)
+    genes = cast(genes, "stop", path, pl.Int64, rejects=rejects)
     genes = rejects.drop(
         genes, repeated(genes, "feature_name"), path, "feature_name", "gene {value} is listed twice"
     )

@@ -210,16 +210,22 @@ def check_pattern(
     return rejects.drop(table, bad, path, column, f"{{value}} is not {what}")
 
 
-def _cast(
+def cast(
     table: pl.DataFrame,
     column: str,
-    dtype: pl.DataType,
     path: Path,
-    missing: tuple[str, ...],
-    required: bool,
-    what: str,
-    rejects: Rejects,
+    dtype: pl.DataType = pl.Float64,
+    *,
+    missing: tuple[str, ...] = (),
+    required: bool = False,
+    rejects: Rejects = STRICT,
 ) -> pl.DataFrame:
+    """``column`` as a number (Float64 or Int64).
+
+    Tokens in ``missing`` become null; an empty field is null unless ``required``; anything
+    else that does not parse (and for floats NaN or infinity written out) is a bad row.
+    """
+    what = "a finite number" if dtype.is_float() else "an integer"
     text = table[column]
     is_missing = text.is_null() | text.is_in(list(missing))
     values = text.str.strip_chars().cast(dtype, strict=False)
@@ -234,32 +240,6 @@ def _cast(
     table = table.with_columns(values.set(is_missing, None).alias(column + "\x00"))
     table = rejects.drop(table, bad, path, column, f"{{value}} is not {what}")
     return table.drop(column).rename({column + "\x00": column}).select(table.columns[:-1])
-
-
-def cast_float(
-    table: pl.DataFrame,
-    column: str,
-    path: Path,
-    *,
-    missing: tuple[str, ...] = (),
-    required: bool = False,
-    rejects: Rejects = STRICT,
-) -> pl.DataFrame:
-    """``column`` as Float64; tokens in ``missing`` become null, anything else unparsable is bad."""
-    return _cast(table, column, pl.Float64, path, missing, required, "a finite number", rejects)
-
-
-def cast_int(
-    table: pl.DataFrame,
-    column: str,
-    path: Path,
-    *,
-    missing: tuple[str, ...] = (),
-    required: bool = False,
-    rejects: Rejects = STRICT,
-) -> pl.DataFrame:
-    """``column`` as Int64; tokens in ``missing`` become null, anything else unparsable is bad."""
-    return _cast(table, column, pl.Int64, path, missing, required, "an integer", rejects)
 
 
 def repeated(table: pl.DataFrame, *columns: str) -> pl.Series:
