@@ -66,7 +66,7 @@ def choose(name: ExecutorName) -> Literal["local", "slurm"]:
     ``$TC_EXECUTOR`` (local or slurm) decides instead of auto.
     """
     if name == "auto":
-        name = os.environ.get("TC_EXECUTOR", "auto")  # type: ignore[assignment]
+        name = os.environ.get("TC_EXECUTOR") or "auto"  # type: ignore[assignment]
     if name == "auto":
         return "slurm" if shutil.which("sbatch") and _controller_answers() else "local"
     if name not in ("local", "slurm"):
