@@ -18,8 +18,8 @@ neo4j:
 # Build the graph from the bundled sample, materialize a dataset, train a small model.
 demo: venv neo4j
 	$(BIN)/tc db start
-	$(BIN)/tc build-db --source-dir pipeline/sample
-	$(BIN)/tc materialize-dataset pipeline/datasets/costanzo2016_sample.yaml --out runs/datasets/costanzo2016_sample
+	$(BIN)/tc build-db --source-dir pipeline/sample --executor local
+	$(BIN)/tc materialize-dataset pipeline/datasets/costanzo2016_sample.yaml --out runs/datasets/costanzo2016_sample --executor local
 	$(BIN)/tc train pipeline/train/demo.yaml
 	@echo "results: runs/datasets/costanzo2016_sample (LMDB shard + manifest.json), runs/train/demo (model.pt + metrics.json)"
 	@echo "the local Neo4j keeps running; stop it with: $(BIN)/tc db stop"
