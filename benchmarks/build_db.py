@@ -8,8 +8,8 @@ genes (plus the sample's real genome and single-mutant table), then times, in th
 1. the transform: ``build_shard`` for every shard in a local pool, then ``finalize``;
 2. the bulk load: ``neo4j-admin database import full`` into a fresh database folder;
 3. the online load: batched UNWIND writes into a running embedded Neo4j (fresh data folder),
-   on the same CSV shards (optionally only the first ``--online-experiments`` experiments'
-   worth of rows, to keep the run short; the rate is per row either way).
+   of the same CSV shards (``--online-experiments n`` loads a smaller generated input instead,
+   to keep a run short; the rate is per row either way).
 
 It prints rows/s for each and the ratios bulk ÷ online and end-to-end experiments/s with bulk.
 """
@@ -44,8 +44,8 @@ def main() -> None:
     parser.add_argument("--experiments", type=int, default=1_000_000)
     parser.add_argument("--shards", type=int, default=2)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--online-experiments", type=int, default=200_000,
-                        help="online-load only the shards' first rows worth this many experiments")  # fmt: skip
+    parser.add_argument("--online-experiments", type=int, default=None,
+                        help="online-load a smaller generated input of this many experiments (default: the same input)")  # fmt: skip
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
 
@@ -68,7 +68,7 @@ def main() -> None:
     bulk_s = time.perf_counter() - t
 
     online_build = build
-    if args.online_experiments < summary.experiments:
+    if args.online_experiments is not None and args.online_experiments < summary.experiments:
         online_build = work / "online-build"
         sub = work / "online-sources"
         generate(sub, args.online_experiments)

@@ -53,14 +53,14 @@ class CellDataModule:
                 {names.index(d) for d in self.val_datasets},
                 {names.index(d) for d in self.test_datasets},
             )
-        y = torch.tensor(
-            [
-                [float("nan") if v is None else v for v in records[i].labels]
-                for i in self.indices["train"].tolist()
-            ],
-            dtype=torch.float32,
+        nan = float("nan")
+        self.y = torch.tensor(
+            [[nan if v is None else v for v in r.labels] for r in records], dtype=torch.float32
         ).reshape(-1, len(self.dataset.labels))
-        self.standardizer = LabelStandardizer.fit(self.dataset.labels, y)
+        """Every sample's labels (n, L), NaN where not measured; for baselines and statistics."""
+        self.standardizer = LabelStandardizer.fit(
+            self.dataset.labels, self.y[self.indices["train"]]
+        )
 
     def loader(self, part: str, shuffle: bool | None = None):
         """Batches of one split; processors with a ``collate`` batch straight from records."""

@@ -512,13 +512,20 @@ def train_cmd(
         )
         with progress_bar() as progress:
             result = train(cfg, progress, log=console.print)
-    table = Table(title=f"metrics at the best validation epoch ({result.best_epoch})")
-    for column in ("split", "label", "n", "MSE", "Pearson", "Spearman"):
-        table.add_column(column, justify="left" if column in ("split", "label") else "right")
-    for split, metrics in (("val", result.val), ("test", result.test)):
+    table = Table(
+        title=f"test metrics ({cfg.split} split; model at the best validation epoch, {result.best_epoch})"
+    )
+    for column in ("model", "split", "label", "n", "MSE", "Pearson", "Spearman"):
+        table.add_column(
+            column, justify="left" if column in ("model", "split", "label") else "right"
+        )
+    rows = [(cfg.model, "val", result.val), (cfg.model, "test", result.test)]
+    rows += [(name, "test", metrics["test"]) for name, metrics in result.baselines.items()]
+    for model_name, split_name, metrics in rows:
         for label, m in metrics.items():
             table.add_row(
-                split,
+                model_name,
+                split_name,
                 label,
                 str(m["n"]),
                 f"{m['mse']:.5f}",

@@ -23,6 +23,7 @@ from torchcell.cell.processors import removed_genes
 from torchcell.errors import TorchCellError
 from torchcell.models import GeneSetModel
 from torchcell.progress import Progress, no_progress
+from torchcell.train.baselines import AdditiveRidge, MeanBaseline, MultiplicativeBaseline
 from torchcell.train.config import TrainConfig
 from torchcell.train.metrics import regression_metrics
 
@@ -38,6 +39,29 @@ class TrainResult:
     best_epoch: int
     val: dict
     test: dict
+    baselines: dict
+    """{baseline name: {"val": metrics, "test": metrics}} on the same split."""
+
+
+def baseline_metrics(data: CellDataModule, columns: list[int], labels: list[str]) -> dict:
+    """The mean, multiplicative and additive-ridge baselines fitted on the training split."""
+    y = data.y[:, columns]
+    genotypes = data.genotypes
+    part = {k: v.tolist() for k, v in data.indices.items()}
+    out = {}
+    for model in (
+        MeanBaseline(),
+        MultiplicativeBaseline(labels),
+        AdditiveRidge(data.dataset.num_genes),
+    ):
+        model.fit([genotypes[i] for i in part["train"]], y[part["train"]])
+        out[model.name] = {
+            split: regression_metrics(
+                model.predict([genotypes[i] for i in part[split]]), y[part[split]], labels
+            )
+            for split in ("val", "test")
+        }
+    return out
 
 
 def seed_everything(seed: int) -> None:
@@ -128,6 +152,7 @@ def train(
     test = regression_metrics(
         *predict(model, loaders["test"], columns, standardizer, num_genes, device), config.labels
     )
+    baselines = baseline_metrics(data, columns, config.labels)
     out = Path(config.output)
     out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / CHECKPOINT
@@ -147,9 +172,9 @@ def train(
     metrics_file = out / METRICS
     metrics_file.write_text(
         json.dumps(
-            {"best_epoch": best[1], "val": val, "test": test, "history": history, "splits": sizes,
-             "config": config.model_dump(mode="json")},
+            {"best_epoch": best[1], "val": val, "test": test, "baselines": baselines, "history": history,
+             "splits": sizes, "config": config.model_dump(mode="json")},
             indent=2,
         )
     )  # fmt: skip
-    return TrainResult(out, checkpoint, metrics_file, best[1], val, test)
+    return TrainResult(out, checkpoint, metrics_file, best[1], val, test, baselines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import torch
+from scipy.stats import rankdata
 
 
 def pearson(pred: torch.Tensor, true: torch.Tensor) -> float:
@@ -17,13 +18,14 @@ def pearson(pred: torch.Tensor, true: torch.Tensor) -> float:
 
 
 def spearman(pred: torch.Tensor, true: torch.Tensor) -> float:
-    def ranks(x: torch.Tensor) -> torch.Tensor:
-        order = x.argsort()
-        r = torch.empty_like(order, dtype=torch.double)
-        r[order] = torch.arange(len(x), dtype=torch.double)
-        return r
-
-    return pearson(ranks(pred), ranks(true)) if pred.numel() >= 2 else float("nan")
+    """Pearson of the ranks, ties sharing their average rank (NaN for a constant input)."""
+    if pred.numel() < 2:
+        return float("nan")
+    ranks = [
+        torch.from_numpy(rankdata(x.double().numpy()))
+        for x in (pred.detach().cpu(), true.detach().cpu())
+    ]
+    return pearson(*ranks)
 
 
 def regression_metrics(pred: torch.Tensor, true: torch.Tensor, labels: list[str]) -> dict:

@@ -1,0 +1,76 @@
+"""Losses and baselines on small tensors whose answers are known."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from torchcell.losses import (
+    combined_loss,
+    dcell_loss,
+    dist_loss,
+    kde_pseudo_labels,
+    masked_mse,
+    supcr_loss,
+)
+from torchcell.train.baselines import AdditiveRidge, MeanBaseline, MultiplicativeBaseline
+
+NAN = float("nan")
+
+
+def test_masked_mse_skips_unmeasured_labels():
+    pred = torch.tensor([[1.0, 5.0], [2.0, 0.0]])
+    target = torch.tensor([[2.0, NAN], [2.0, 1.0]])
+    assert masked_mse(pred, target) == pytest.approx((1 + 0 + 1) / 3)
+
+
+def test_kde_pseudo_labels_follow_the_targets_distribution():
+    target = torch.randn(4000, generator=torch.Generator().manual_seed(0)) * 2 + 1
+    labels = kde_pseudo_labels(target, 101)
+    assert torch.all(labels[1:] >= labels[:-1])
+    assert labels[50] == pytest.approx(float(target.median()), abs=0.1)
+    assert float(labels.std()) == pytest.approx(2.0, rel=0.1)
+
+
+def test_dist_loss_is_small_when_predictions_have_the_targets_distribution():
+    g = torch.Generator().manual_seed(1)
+    target = torch.randn(512, 1, generator=g)
+    matched = torch.randn(512, 1, generator=g)  # same distribution, other order
+    shrunk = matched * 0.2  # what MSE training does to the tails
+    assert dist_loss(matched, target) < 0.05 < dist_loss(shrunk, target)
+
+
+def test_supcr_prefers_latents_ordered_like_the_labels():
+    y = torch.linspace(0, 1, 16)[:, None]
+    ordered = torch.cat([y * 10, torch.zeros_like(y)], dim=1)
+    shuffled = ordered[torch.randperm(16, generator=torch.Generator().manual_seed(2))]
+    assert supcr_loss(ordered, y) < supcr_loss(shuffled, y)
+    assert math.isfinite(float(combined_loss(y, y, ordered, 1.0, 1.0)))
+
+
+def test_dcell_loss_sums_the_auxiliary_terms():
+    target = torch.tensor([1.0, 2.0])
+    root = torch.tensor([1.0, 2.0])
+    auxiliary = torch.tensor([[2.0, 0.0, 1.0], [2.0, 2.0, 3.0]])  # per-term MSE 0.5, 0.5, 0.5
+    assert dcell_loss(root, auxiliary, target, alpha=0.3) == pytest.approx(0.3 * 1.5)
+    weight = torch.ones(3)
+    assert dcell_loss(
+        root, auxiliary, target, [weight], alpha=0.3, weight_decay=0.1
+    ) == pytest.approx(0.45 + 0.3)
+
+
+def test_baselines():
+    labels = ["fitness", "gene_interaction"]
+    genotypes = [[0], [1], [2], [0, 1], [1, 2]]
+    y = torch.tensor([[0.8, NAN], [0.5, NAN], [1.0, NAN], [0.3, -0.1], [0.5, 0.0]])
+    assert torch.allclose(
+        MeanBaseline().fit(genotypes, y).predict([[0, 2]]), torch.tensor([[0.62, -0.05]])
+    )
+    multiplicative = MultiplicativeBaseline(labels).fit(genotypes, y)
+    assert torch.allclose(
+        multiplicative.predict([[0, 2], [0, 9]]), torch.tensor([[0.8, 0.0], [0.62, -0.05]])
+    )
+    ridge = AdditiveRidge(num_genes=3, alpha=1e-3).fit(genotypes[:3], y[:3])
+    assert torch.allclose(ridge.predict([[0], [1]])[:, 0], torch.tensor([0.8, 0.5]), atol=1e-3)

@@ -1,0 +1,110 @@
+"""Regression losses for phenotype prediction.
+
+* ``masked_mse``: MSE over the labels that were measured (NaN targets are skipped).
+* ``dist_loss``: the predictions of a batch, sorted, against pseudo-labels drawn from a kernel
+  density estimate of the batch's targets (their quantiles), so the predicted distribution
+  matches the observed one, including its tails, which plain MSE shrinks toward the mean.
+* ``supcr_loss``: supervised contrastive regression (Zha et al., 2023) on a latent: for an
+  anchor i and a positive j, the other samples k at least as far from i in label space as j
+  are the negatives; similarity is the negative Euclidean distance over a temperature.
+* ``combined_loss``: MSE + λ_dist · dist + λ_supcr · SupCR.
+* ``dcell_loss``: DCell's objective (Ma et al., 2018): the MSE of the root term's output + α ×
+  the **sum** over GO terms of their auxiliary outputs' MSE + an L2 penalty.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import torch
+
+
+def masked_mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    keep = ~torch.isnan(target)
+    if not keep.any():
+        return pred.sum() * 0.0
+    return ((pred[keep] - target[keep]) ** 2).mean()
+
+
+def kde_pseudo_labels(
+    target: torch.Tensor, n: int, bandwidth: float | None = None, grid: int = 512
+) -> torch.Tensor:
+    """``n`` quantiles ((i + 0.5) / n) of a Gaussian KDE of ``target`` (1-D, no NaN)."""
+    target = target.detach().double()
+    if target.numel() == 1:
+        return target.repeat(n).float()
+    std = target.std().clamp_min(1e-6)
+    h = bandwidth or float(1.06 * std * target.numel() ** (-1 / 5))  # Silverman's rule
+    lo, hi = float(target.min() - 4 * h), float(target.max() + 4 * h)
+    xs = torch.linspace(lo, hi, grid, dtype=torch.double, device=target.device)
+    cdf = torch.special.ndtr((xs[:, None] - target[None, :]) / h).mean(dim=1)
+    levels = (torch.arange(n, dtype=torch.double, device=target.device) + 0.5) / n
+    position = torch.searchsorted(cdf, levels).clamp(1, grid - 1)
+    c0, c1 = cdf[position - 1], cdf[position]
+    x0, x1 = xs[position - 1], xs[position]
+    weight = ((levels - c0) / (c1 - c0).clamp_min(1e-12)).clamp(0, 1)
+    return (x0 + weight * (x1 - x0)).float()
+
+
+def dist_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per label, MSE between the sorted predictions and the KDE pseudo-labels of the targets."""
+    losses = []
+    for j in range(target.shape[1]):
+        keep = ~torch.isnan(target[:, j])
+        if keep.sum() < 2:
+            continue
+        p = torch.sort(pred[keep, j]).values
+        losses.append(((p - kde_pseudo_labels(target[keep, j], p.numel())) ** 2).mean())
+    return torch.stack(losses).mean() if losses else pred.sum() * 0.0
+
+
+def supcr_loss(
+    latent: torch.Tensor, target: torch.Tensor, temperature: float = 2.0
+) -> torch.Tensor:
+    """SupCR over a batch's latent (B, D) and labels (B, L); rows with NaN labels are dropped."""
+    keep = ~torch.isnan(target).any(dim=1)
+    z, y = latent[keep], target[keep]
+    b = z.shape[0]
+    if b < 3:
+        return latent.sum() * 0.0
+    logits = -torch.cdist(z, z) / temperature
+    label_distance = torch.cdist(y, y, p=1)
+    eye = torch.eye(b, dtype=torch.bool, device=z.device)
+    # negatives of (i, j): every k != i with d(i, k) >= d(i, j)
+    negatives = (label_distance[:, None, :] >= label_distance[:, :, None]) & ~eye[:, None, :]
+    masked = logits[:, None, :].expand(b, b, b).masked_fill(~negatives, -math.inf)
+    log_denominator = torch.logsumexp(masked, dim=2)
+    pair_loss = -(logits - log_denominator)
+    return pair_loss[~eye].mean()
+
+
+def combined_loss(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    latent: torch.Tensor | None = None,
+    lambda_dist: float = 0.0,
+    lambda_supcr: float = 0.0,
+) -> torch.Tensor:
+    loss = masked_mse(pred, target)
+    if lambda_dist:
+        loss = loss + lambda_dist * dist_loss(pred, target)
+    if lambda_supcr and latent is not None:
+        loss = loss + lambda_supcr * supcr_loss(latent, target)
+    return loss
+
+
+def dcell_loss(
+    root: torch.Tensor,
+    auxiliary: torch.Tensor,
+    target: torch.Tensor,
+    parameters: Iterable[torch.Tensor] = (),
+    alpha: float = 0.3,
+    weight_decay: float = 0.0,
+) -> torch.Tensor:
+    """root (B,), auxiliary (B, T) one output per GO term, target (B,): as published."""
+    keep = ~torch.isnan(target)
+    root_mse = ((root[keep] - target[keep]) ** 2).mean()
+    aux_mse = ((auxiliary[keep] - target[keep, None]) ** 2).mean(dim=0).sum()  # the sum over terms
+    l2 = sum((p**2).sum() for p in parameters) if weight_decay else 0.0
+    return root_mse + alpha * aux_mse + weight_decay * l2
