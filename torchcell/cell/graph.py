@@ -206,10 +206,3 @@ class CellGraph:
             batch, n_stoich, *self._expand(stoich, reaction_sample, reaction)
         )
         return masks
-
-    def gene_mask(self, perturbed: list[torch.Tensor]) -> torch.Tensor:
-        """(B, N) bool from each sample's perturbed gene indices."""
-        mask = torch.zeros(len(perturbed), len(self.genes), dtype=torch.bool)
-        for b, genes in enumerate(perturbed):
-            mask[b, genes] = True
-        return mask

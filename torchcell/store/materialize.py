@@ -229,10 +229,6 @@ def verify(out: Path) -> list[str]:
     return problems
 
 
-def layout_of(out: Path) -> dict:
-    return json.loads((Path(out) / LAYOUT).read_text())
-
-
 def materialize_stage(settings: Neo4jSettings, spec_path: Path, out: Path, count: int) -> Stage:
     """Materialization as a sharded stage: ``tc materialize-dataset --shard i/N`` tasks, then finalize."""
     common = [
