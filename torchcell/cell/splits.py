@@ -37,37 +37,30 @@ def random_split(n: int, val: float, test: float, seed: int) -> Split:
     }
 
 
-def held_out_genes(genotypes: Sequence[Sequence[int]], val: float, test: float, seed: int) -> Split:
-    genes = sorted({g for genotype in genotypes for g in genotype})
-    random.Random(seed).shuffle(genes)
-    n_test, n_val = round(len(genes) * test), round(len(genes) * val)
-    test_genes, val_genes = set(genes[:n_test]), set(genes[n_test : n_test + n_val])
+def _assign(keys: Sequence[set], val_keys: set, test_keys: set) -> Split:
+    """A sample goes to test if it has a test key, else to val if it has a val key, else train."""
     parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
-    for i, genotype in enumerate(genotypes):
-        present = set(genotype)
-        parts["test" if present & test_genes else "val" if present & val_genes else "train"].append(
-            i
-        )
+    for i, own in enumerate(keys):
+        parts["test" if own & test_keys else "val" if own & val_keys else "train"].append(i)
     return {k: _tensor(v) for k, v in parts.items()}
+
+
+def _held_out(keys: Sequence[set], val: float, test: float, seed: int) -> Split:
+    """Hold out random fractions of all keys (genes or gene pairs) for test and val."""
+    every = sorted(set().union(*keys))
+    random.Random(seed).shuffle(every)
+    n_test, n_val = round(len(every) * test), round(len(every) * val)
+    return _assign(keys, set(every[n_test : n_test + n_val]), set(every[:n_test]))
+
+
+def held_out_genes(genotypes: Sequence[Sequence[int]], val: float, test: float, seed: int) -> Split:
+    return _held_out([set(genotype) for genotype in genotypes], val, test, seed)
 
 
 def held_out_pairs(genotypes: Sequence[Sequence[int]], val: float, test: float, seed: int) -> Split:
-    def pairs(genotype: Sequence[int]) -> set[tuple[int, int]]:
-        return set(itertools.combinations(sorted(set(genotype)), 2))
-
-    every = sorted({p for genotype in genotypes for p in pairs(genotype)})
-    random.Random(seed).shuffle(every)
-    n_test, n_val = round(len(every) * test), round(len(every) * val)
-    test_pairs, val_pairs = set(every[:n_test]), set(every[n_test : n_test + n_val])
-    parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
-    for i, genotype in enumerate(genotypes):
-        own = pairs(genotype)
-        parts["test" if own & test_pairs else "val" if own & val_pairs else "train"].append(i)
-    return {k: _tensor(v) for k, v in parts.items()}
+    pairs = [set(itertools.combinations(sorted(set(genotype)), 2)) for genotype in genotypes]
+    return _held_out(pairs, val, test, seed)
 
 
 def by_dataset(datasets: Sequence[int], val: set[int], test: set[int]) -> Split:
-    parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
-    for i, d in enumerate(datasets):
-        parts["test" if d in test else "val" if d in val else "train"].append(i)
-    return {k: _tensor(v) for k, v in parts.items()}
+    return _assign([{d} for d in datasets], val, test)
