@@ -41,7 +41,10 @@ def test_train_writes_checkpoint_and_metrics(sample_graph, tmp_path):
     assert set(metrics["baselines"]) == {"mean", "multiplicative", "additive ridge"}
     assert metrics["baselines"]["mean"]["test"]["fitness"]["n"] == metrics["test"]["fitness"]["n"]
     # on a random split the single mutants of test genes were seen: f_i·f_j beats the mean
-    mult, mean = metrics["baselines"]["multiplicative"]["test"], metrics["baselines"]["mean"]["test"]
+    mult, mean = (
+        metrics["baselines"]["multiplicative"]["test"],
+        metrics["baselines"]["mean"]["test"],
+    )
     assert mult["fitness"]["mse"] < mean["fitness"]["mse"]
     state = torch.load(out / "model.pt", weights_only=True)
     assert state["labels"] == ["fitness", "gene_interaction"] and 1 <= state["epoch"] <= 4
