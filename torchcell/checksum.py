@@ -1,8 +1,9 @@
-"""sha256 of a file, read in 1 MiB chunks."""
+"""File helpers shared by every stage: sha256 of a file, and writing JSON atomically."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 
@@ -12,3 +13,12 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def write_json(path: Path, data, **dumps) -> Path:
+    """Write ``data`` as JSON to ``<path>.tmp`` and rename it: a reader sees all of it or none."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, **dumps))
+    tmp.replace(path)
+    return path

@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 import torchcell
-from torchcell.checksum import sha256_file
+from torchcell.checksum import sha256_file, write_json
 from torchcell.errors import SourceError, TorchCellError
 from torchcell.executors.faults import die_at_start
 from torchcell.graphdb.csv_shards import read_part, write_headers, write_part
@@ -59,9 +59,7 @@ class BuildPlan:
 
     def write(self, build_dir: Path) -> None:
         Path(build_dir).mkdir(parents=True, exist_ok=True)
-        tmp = Path(build_dir) / (PLAN + ".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2))
-        tmp.replace(Path(build_dir) / PLAN)
+        write_json(Path(build_dir) / PLAN, asdict(self), indent=2)
 
     @classmethod
     def read(cls, build_dir: Path) -> BuildPlan:
@@ -403,5 +401,5 @@ def finalize(build_dir: Path, count: int) -> BuildSummary:
         skipped_sources=plan.skipped,
         inputs=plan.checksums,
     )
-    (build_dir / SUMMARY).write_text(json.dumps(asdict(summary), indent=2))
+    write_json(build_dir / SUMMARY, asdict(summary), indent=2)
     return summary

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from torchcell.checksum import write_json
 from torchcell.errors import TorchCellError
 from torchcell.store.records import FORMAT as RECORD_FORMAT
 
@@ -34,11 +35,7 @@ class Manifest:
     record_format: int = RECORD_FORMAT
 
     def write(self, root: Path) -> Path:
-        path = Path(root) / MANIFEST
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.__dict__, indent=2, sort_keys=True))
-        tmp.replace(path)
-        return path
+        return write_json(Path(root) / MANIFEST, self.__dict__, indent=2, sort_keys=True)
 
     @classmethod
     def read(cls, root: Path) -> Manifest:

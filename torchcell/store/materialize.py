@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from neo4j import Driver
 
-from torchcell.checksum import sha256_file
+from torchcell.checksum import sha256_file, write_json
 from torchcell.errors import TorchCellError
 from torchcell.executors.faults import die, planned_fault
 from torchcell.executors.stage import Stage
@@ -74,8 +74,7 @@ def prepare(driver: Driver, database: str, spec: DatasetSpec, out: Path, shards:
 
     snapshot = export_cell_graph(driver, database, out / CELL_GRAPH)
     (out / GENES).write_text(json.dumps(snapshot["genes"]))
-    (out / (LAYOUT + ".tmp")).write_text(json.dumps(layout, indent=2))
-    (out / (LAYOUT + ".tmp")).replace(existing)
+    write_json(existing, layout, indent=2)
     return layout
 
 
@@ -146,9 +145,7 @@ def materialize_shard(settings: Neo4jSettings, out: Path, index: int, count: int
         "measurements": measurements,
         "sha256": sha256_file(out / name),
     }
-    tmp = _meta_path(out, index, count).with_suffix(".tmp")
-    tmp.write_text(json.dumps(meta))
-    tmp.replace(_meta_path(out, index, count))
+    write_json(_meta_path(out, index, count), meta)
     return meta
 
 
