@@ -74,3 +74,10 @@ def test_baselines():
     )
     ridge = AdditiveRidge(num_genes=3, alpha=1e-3).fit(genotypes[:3], y[:3])
     assert torch.allclose(ridge.predict([[0], [1]])[:, 0], torch.tensor([0.8, 0.5]), atol=1e-3)
+
+
+def test_dcell_loss_masks_unmeasured_labels_per_term():
+    target = torch.tensor([[1.0, NAN], [2.0, 0.5]])
+    root = torch.tensor([[1.0, 9.0], [2.0, 0.5]])  # exact where measured
+    auxiliary = torch.stack([root, root + 1.0], dim=1)  # term 0 exact, term 1 off by 1
+    assert dcell_loss(root, auxiliary, target, alpha=0.5) == pytest.approx(0.5 * 1.0)

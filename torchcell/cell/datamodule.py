@@ -62,8 +62,13 @@ class CellDataModule:
             self.dataset.labels, self.y[self.indices["train"]]
         )
 
+    def part(self, name: str) -> list[int]:
+        """Sample indices of a split part, or of every sample for ``"all"``."""
+        return list(range(len(self.genotypes))) if name == "all" else self.indices[name].tolist()
+
     def loader(self, part: str, shuffle: bool | None = None):
-        """Batches of one split; processors with a ``collate`` batch straight from records."""
+        """Batches of one split part (or ``"all"``); processors with a ``collate`` batch
+        straight from records."""
         shuffle = (part == "train") if shuffle is None else shuffle
         options = {
             "batch_size": self.batch_size,
@@ -74,6 +79,6 @@ class CellDataModule:
         collate = getattr(self.dataset.processor, "collate", None)
         if collate is not None:
             return TorchDataLoader(
-                self.dataset.record_view(self.indices[part]), collate_fn=collate, **options
+                self.dataset.record_view(self.part(part)), collate_fn=collate, **options
             )
-        return DataLoader(self.dataset[self.indices[part]], **options)
+        return DataLoader(self.dataset[self.part(part)], **options)

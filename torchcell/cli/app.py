@@ -98,27 +98,18 @@ def db_stats() -> None:
     console.print(_counts_table(counts))
 
 
-# Options shared by the sharded stages (build-db, materialize-dataset).
-NODES = typer.Option(
-    1, "--nodes", "--shards", min=1, help="Number of shards (one SLURM array task each)."
-)
-WORKERS = typer.Option(None, min=1, help="Local processes for the shards (default: CPU count).")
-EXECUTOR = typer.Option(
-    "auto",
-    help="local (process pool), slurm (sbatch array + afterok finalize) or auto (slurm when sbatch is on PATH; $TC_EXECUTOR overrides).",
-)
-PARTITION = typer.Option("", help="SLURM partition.")
-ACCOUNT = typer.Option("", help="SLURM account.")
-TIME = typer.Option("02:00:00", help="SLURM time limit per job.")
-MEM = typer.Option("8G", help="SLURM memory per job.")
-CPUS = typer.Option(1, help="SLURM CPUs per task.")
-MAX_PARALLEL = typer.Option(None, help="At most this many array tasks at once (%K throttle).")
-WAIT = typer.Option(
-    False, help="With slurm: wait for the finalize job; fail naming the logs of failed shards."
-)
-RESUME = typer.Option(
-    False,
-    help="Continue an earlier run in the same folder: only unfinished or failed shards run again.",
+from torchcell.cli.options import (  # noqa: E402
+    ACCOUNT,
+    CPUS,
+    EXECUTOR,
+    MAX_PARALLEL,
+    MEM,
+    NODES,
+    PARTITION,
+    RESUME,
+    TIME,
+    WAIT,
+    WORKERS,
 )
 
 
@@ -431,109 +422,9 @@ def dataset_verify(root: Path = typer.Argument(..., help="A materialized dataset
     console.print(f"{root}: every shard and the cell graph match the manifest")
 
 
-@app.command("train")
-def train_cmd(
-    config: Path = typer.Argument(..., help="Training config YAML, e.g. pipeline/train/demo.yaml."),
-    dataset: Path = typer.Option(None, help="Override the config's dataset folder."),
-    output: Path = typer.Option(None, help="Override the config's output folder."),
-    epochs: int = typer.Option(None, help="Override the number of epochs."),
-    device: str = typer.Option(None, help="Override the device: cpu, cuda, cuda:1."),
-    seed: int = typer.Option(None, help="Override the random seed."),
-    split: str = typer.Option(
-        None, help="Override the split: held_out_genes, held_out_pairs or random."
-    ),
-    executor: str = typer.Option(
-        "local", help="local (here) or slurm (submit slurm/train.sbatch)."
-    ),
-    gpus: int = typer.Option(1, help="With slurm: GPUs to request (0 for a CPU job)."),
-    partition: str = PARTITION,
-    account: str = ACCOUNT,
-    time: str = TIME,
-    mem: str = MEM,
-    cpus: int = typer.Option(4, help="SLURM CPUs for the job."),
-    wait: bool = typer.Option(False, help="With slurm: wait for the job to finish."),
-) -> None:
-    """Train a model on a materialized dataset; print per-epoch loss and validation Pearson.
+from torchcell.cli import training  # noqa: E402
 
-    Writes model.pt (checkpoint) and metrics.json to the output folder.
-
-    Example: tc train pipeline/train/demo.yaml --epochs 5
-    """
-    import shlex
-
-    from torchcell.executors import slurm
-    from torchcell.executors.stage import tc_executable
-    from torchcell.train.config import TrainConfig
-    from torchcell.train.loop import train
-
-    if executor == "slurm":
-        args = [
-            tc_executable(),
-            "train",
-            str(config.resolve()),
-            "--device",
-            "cuda" if gpus else "cpu",
-        ]
-        for flag, value in (
-            ("--dataset", dataset),
-            ("--output", output),
-            ("--epochs", epochs),
-            ("--seed", seed),
-            ("--split", split),
-        ):
-            if value is not None:
-                args += [
-                    flag,
-                    str(Path(value).resolve()) if isinstance(value, Path) else str(value),
-                ]
-        with user_errors():
-            cfg = TrainConfig.from_yaml(config, output=output)
-            options = slurm.SlurmOptions(
-                partition=partition, account=account, time=time, mem=mem, cpus=cpus, gpus=gpus
-            )
-            log_dir = Path(cfg.output).resolve() / "slurm"
-            job = slurm.submit_single("train.sbatch", "train", options, log_dir, shlex.join(args))
-            console.print(
-                f"submitted training job {job} ({gpus} GPU(s)); log {log_dir / 'train.log'}"
-            )
-            if wait:
-                slurm.wait_job(job, log_dir / "train.log")
-                console.print(f"training job {job} completed; results in {cfg.output}")
-        return
-    with user_errors():
-        cfg = TrainConfig.from_yaml(
-            config,
-            dataset=dataset,
-            output=output,
-            epochs=epochs,
-            device=device,
-            seed=seed,
-            split=split,
-        )
-        with progress_bar() as progress:
-            result = train(cfg, progress, log=console.print)
-    table = Table(
-        title=f"test metrics ({cfg.split} split; model at the best validation epoch, {result.best_epoch})"
-    )
-    for column in ("model", "split", "label", "n", "MSE", "Pearson", "Spearman"):
-        table.add_column(
-            column, justify="left" if column in ("model", "split", "label") else "right"
-        )
-    rows = [(cfg.model, "val", result.val), (cfg.model, "test", result.test)]
-    rows += [(name, "test", metrics["test"]) for name, metrics in result.baselines.items()]
-    for model_name, split_name, metrics in rows:
-        for label, m in metrics.items():
-            table.add_row(
-                model_name,
-                split_name,
-                label,
-                str(m["n"]),
-                f"{m['mse']:.5f}",
-                f"{m['pearson']:.3f}",
-                f"{m['spearman']:.3f}",
-            )
-    console.print(table)
-    console.print(f"checkpoint {result.checkpoint}\nmetrics    {result.metrics_file}")
+training.register(app)
 
 
 def main() -> None:

@@ -102,9 +102,18 @@ def dcell_loss(
     alpha: float = 0.3,
     weight_decay: float = 0.0,
 ) -> torch.Tensor:
-    """root (B,), auxiliary (B, T) one output per GO term, target (B,): as published."""
+    """As published: root MSE + α × Σ_terms (term's auxiliary MSE) + weight_decay × Σ‖w‖².
+
+    Shapes: root (B, L) or (B,), auxiliary (B, T, L) or (B, T), target like root; unmeasured
+    (NaN) targets are skipped in every MSE.
+    """
+    if root.dim() == 1:
+        root, auxiliary, target = root[:, None], auxiliary[..., None], target[:, None]
     keep = ~torch.isnan(target)
-    root_mse = ((root[keep] - target[keep]) ** 2).mean()
-    aux_mse = ((auxiliary[keep] - target[keep, None]) ** 2).mean(dim=0).sum()  # the sum over terms
-    l2 = sum((p**2).sum() for p in parameters) if weight_decay else 0.0
-    return root_mse + alpha * aux_mse + weight_decay * l2
+    root_mse = masked_mse(root, target)
+    diff = (auxiliary - torch.nan_to_num(target)[:, None, :]) ** 2 * keep[:, None, :]
+    aux_mse = diff.sum(dim=(0, 2)) / keep.sum().clamp_min(1)  # (T,): each term's MSE
+    loss = root_mse + alpha * aux_mse.sum()  # the sum over terms, not the mean
+    if weight_decay:
+        loss = loss + weight_decay * sum((p**2).sum() for p in parameters)
+    return loss

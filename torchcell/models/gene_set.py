@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import itertools
 
-import torch
 from torch import nn
+
+from torchcell.models.base import ModelOutput, removed_genes
 
 
 def mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
@@ -30,8 +31,7 @@ class GeneSetModel(nn.Module):
         self.phi = mlp([hidden, hidden, hidden], dropout)
         self.rho = mlp([hidden, hidden, num_labels], dropout)
 
-    def forward(self, pert_mask: torch.Tensor) -> torch.Tensor:
-        """``pert_mask``: (B, num_genes) bool; returns (B, num_labels)."""
+    def forward(self, batch) -> ModelOutput:
         per_gene = self.phi(self.gene.weight)
-        pooled = pert_mask.to(per_gene.dtype) @ per_gene
-        return self.rho(pooled)
+        pooled = removed_genes(batch, self.num_genes).to(per_gene.dtype) @ per_gene
+        return ModelOutput(self.rho(pooled), pooled)

@@ -1,4 +1,4 @@
-"""Training configs (YAML under pipeline/train/), validated by pydantic."""
+"""Training configs (YAML under pipeline/train/), validated by pydantic; CLI flags override."""
 
 from __future__ import annotations
 
@@ -10,21 +10,56 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from torchcell.errors import TorchCellError
 
+MODELS = ("gene_set", "hetero_cell", "dcell", "dango")
 
-class TrainConfig(BaseModel):
-    """What to train on, how, and where to write the results.
 
-    Relative ``dataset`` and ``output`` paths are resolved against the working directory.
-    """
-
+class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+
+class HeteroCellConfig(_Strict):
+    layers: int = Field(2, ge=0)
+    heads: int = Field(4, ge=1)
+    pooling: Literal["pma", "isab"] = "pma"
+    gating: bool = True
+    attention: bool = False
+
+
+class DCellConfig(_Strict):
+    min_genes: int = Field(5, ge=1, description="GO terms with fewer genes are left out")
+    min_neurons: int = Field(20, ge=1)
+    neuron_fraction: float = Field(0.3, gt=0)
+    alpha: float = Field(0.3, ge=0, description="weight of the summed per-term auxiliary losses")
+    l2: float = Field(0.0, ge=0, description="L2 penalty added to the loss")
+    gene_embedding: int = Field(0, ge=0, description="0: binary mutant state (as published)")
+
+
+class DangoConfig(_Strict):
+    embeddings: Path = Field(
+        Path("runs/pretrain/dango_embeddings.pt"), description="written by tc pretrain-dango"
+    )
+    heads: int = Field(4, ge=1)
+
+
+class LossConfig(_Strict):
+    lambda_dist: float = Field(0.0, ge=0)
+    lambda_supcr: float = Field(0.0, ge=0)
+
+
+class TrainConfig(_Strict):
+    """What to train on, how, and where to write the results.
+
+    Relative ``dataset``, ``output`` and embedding paths are resolved against the working
+    directory.
+    """
+
     dataset: Path = Field(description="a materialized dataset directory (has manifest.json)")
-    output: Path = Field(description="where checkpoint, metrics and plots go")
-    model: str = Field("gene_set", pattern="^gene_set$")
+    output: Path = Field(description="where checkpoints, metrics and plots go")
+    model: Literal["gene_set", "hetero_cell", "dcell", "dango"] = "gene_set"
     hidden: int = Field(64, ge=1)
     dropout: float = Field(0.0, ge=0, lt=1)
     epochs: int = Field(20, ge=1)
+    patience: int | None = Field(None, ge=1, description="early stopping on validation loss")
     batch_size: int = Field(64, ge=1)
     lr: float = Field(3e-3, gt=0)
     weight_decay: float = Field(0.0, ge=0)
@@ -33,8 +68,14 @@ class TrainConfig(BaseModel):
     split: Literal["random", "held_out_genes", "held_out_pairs"] = "held_out_genes"
     val_fraction: float = Field(0.15, gt=0, lt=0.5)
     test_fraction: float = Field(0.15, gt=0, lt=0.5)
-    device: str = "cpu"
+    accelerator: Literal["cpu", "gpu", "auto"] = "cpu"
+    devices: int = Field(1, ge=1)
+    precision: Literal["32-true", "16-mixed", "bf16-mixed"] = "32-true"
     num_workers: int = Field(0, ge=0)
+    hetero_cell: HeteroCellConfig = HeteroCellConfig()
+    dcell: DCellConfig = DCellConfig()
+    dango: DangoConfig = DangoConfig()
+    loss: LossConfig = LossConfig()
 
     @classmethod
     def from_yaml(cls, path: Path, **overrides) -> TrainConfig:

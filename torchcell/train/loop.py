@@ -1,31 +1,37 @@
-"""``tc train``: fit a model on a materialized dataset, report per-label metrics, save results.
+"""``tc train``: fit a model on a materialized dataset with Lightning; report, save, plot.
 
 Labels are standardized with the training split's mean and std (missing labels are masked out
 of the loss); metrics are computed after undoing the standardization, in the labels' own units.
-The test split is scored once, with the weights of the epoch that was best on validation.
+The checkpoint kept is the one with the lowest validation loss, and the test split is scored
+once, with that checkpoint. The baselines are fitted on the same training split and printed
+beside the model.
+
+Output folder: ``model.pt`` (what ``tc evaluate`` loads), ``checkpoints/best.ckpt``
+(Lightning), ``logs/metrics.csv`` (and TensorBoard events when tensorboard is installed),
+``metrics.json``, ``loss.png`` and ``predictions.png``.
 """
 
 from __future__ import annotations
 
-import copy
-import json
-import math
-import random
+import logging
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+import lightning as L
 import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
 
 from torchcell.cell import CellDataModule
-from torchcell.cell.processors import removed_genes
+from torchcell.checksum import write_json
 from torchcell.errors import TorchCellError
-from torchcell.models import GeneSetModel
-from torchcell.progress import Progress, no_progress
-from torchcell.train.baselines import AdditiveRidge, MeanBaseline, MultiplicativeBaseline
+from torchcell.models import build_model
+from torchcell.train.baselines import baseline_metrics
 from torchcell.train.config import TrainConfig
-from torchcell.train.metrics import regression_metrics
+from torchcell.train.module import CellModule
+from torchcell.train.plots import plot_history, plot_predictions
 
 CHECKPOINT = "model.pt"
 METRICS = "metrics.json"
@@ -39,142 +45,122 @@ class TrainResult:
     best_epoch: int
     val: dict
     test: dict
+    test_by_size: dict
     baselines: dict
-    """{baseline name: {"val": metrics, "test": metrics}} on the same split."""
+    """{baseline name: {"val": metrics, "test": metrics, "test_by_size": …}} on the same split."""
 
 
-def baseline_metrics(data: CellDataModule, columns: list[int], labels: list[str]) -> dict:
-    """The mean, multiplicative and additive-ridge baselines fitted on the training split."""
-    y = data.y[:, columns]
-    genotypes = data.genotypes
-    part = {k: v.tolist() for k, v in data.indices.items()}
-    out = {}
-    for model in (
-        MeanBaseline(),
-        MultiplicativeBaseline(labels),
-        AdditiveRidge(data.dataset.num_genes),
-    ):
-        model.fit([genotypes[i] for i in part["train"]], y[part["train"]])
-        out[model.name] = {
-            split: regression_metrics(
-                model.predict([genotypes[i] for i in part[split]]), y[part[split]], labels
-            )
-            for split in ("val", "test")
-        }
-    return out
+def label_columns(config: TrainConfig, data: CellDataModule) -> list[int]:
+    missing = [label for label in config.labels if label not in data.dataset.labels]
+    if missing:
+        raise TorchCellError(f"the dataset has no label(s) {missing}; it has {data.dataset.labels}")
+    return [data.dataset.labels.index(label) for label in config.labels]
 
 
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def masked_mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    keep = ~torch.isnan(target)
-    return ((pred[keep] - target[keep]) ** 2).mean()
-
-
-@torch.no_grad()
-def predict(
-    model, loader, columns, standardizer, num_genes, device
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Predictions and targets of a loader, in the labels' own units."""
-    model.eval()
-    preds, trues = [], []
-    for batch in loader:
-        batch = batch.to(device)
-        preds.append(standardizer.inverse(model(removed_genes(batch, num_genes))).cpu())
-        trues.append(batch.y[:, columns].cpu())
-    return torch.cat(preds), torch.cat(trues)
-
-
-def train(
-    config: TrainConfig,
-    progress: Progress = no_progress,
-    log: Callable[[str], None] = print,
-) -> TrainResult:
-    seed_everything(config.seed)
-    device = torch.device(config.device)
-    data = CellDataModule(
+def data_module(config: TrainConfig) -> CellDataModule:
+    return CellDataModule(
         config.dataset, split=config.split, val_fraction=config.val_fraction,
         test_fraction=config.test_fraction, batch_size=config.batch_size, seed=config.seed,
         num_workers=config.num_workers,
     )  # fmt: skip
-    missing = [label for label in config.labels if label not in data.dataset.labels]
-    if missing:
-        raise TorchCellError(f"the dataset has no label(s) {missing}; it has {data.dataset.labels}")
-    columns = [data.dataset.labels.index(label) for label in config.labels]
-    standardizer = type(data.standardizer)(
-        config.labels, data.standardizer.mean[columns], data.standardizer.std[columns]
-    )
-    num_genes = data.dataset.num_genes
-    loaders = {part: data.loader(part) for part in ("train", "val", "test")}
-    model = GeneSetModel(num_genes, len(config.labels), config.hidden, config.dropout).to(device)
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
-    )
 
-    history, best, best_state = [], (math.inf, -1), None
-    sizes = {k: len(v) for k, v in data.indices.items()}
-    log(
-        f"training {config.model} on {sizes['train']} samples ({config.split} split), validating on {sizes['val']}"
-    )
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        advance = progress(f"epoch {epoch}/{config.epochs}", len(loaders["train"]))
-        total, seen = 0.0, 0
-        for batch in loaders["train"]:
-            batch = batch.to(device)
-            target = standardizer.transform(batch.y[:, columns])
-            loss = masked_mse(model(removed_genes(batch, num_genes)), target)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += float(loss) * batch.y.shape[0]
-            seen += batch.y.shape[0]
-            advance(1)
-        pred, true = predict(model, loaders["val"], columns, standardizer, num_genes, device)
-        val_loss = float(masked_mse(standardizer.transform(pred), standardizer.transform(true)))
-        val = regression_metrics(pred, true, config.labels)
-        history.append(
-            {"epoch": epoch, "train_loss": total / seen, "val_loss": val_loss, "val": val}
-        )
-        log(
-            f"epoch {epoch:3d}  train loss {total / seen:.4f}  val loss {val_loss:.4f}  "
-            + "  ".join(f"val pearson {k} {v['pearson']:.3f}" for k, v in val.items())
-        )
-        if val_loss < best[0]:
-            best, best_state = (val_loss, epoch), copy.deepcopy(model.state_dict())
 
-    model.load_state_dict(best_state)
-    val = history[best[1] - 1]["val"]
-    test = regression_metrics(
-        *predict(model, loaders["test"], columns, standardizer, num_genes, device), config.labels
+def _loggers(out: Path) -> list:
+    loggers = [CSVLogger(out, name="logs", version="")]
+    try:
+        from lightning.pytorch.loggers import TensorBoardLogger
+
+        loggers.append(TensorBoardLogger(out, name="logs", version=""))
+    except ModuleNotFoundError:  # tensorboard is optional
+        pass
+    return loggers
+
+
+def _quiet_lightning() -> None:
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning_fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", ".*does not have many workers.*")
+    warnings.filterwarnings("ignore", ".*LeafSpec.*")
+
+
+def train(
+    config: TrainConfig, progress_bar: bool = True, log: Callable[[str], None] = print
+) -> TrainResult:
+    _quiet_lightning()
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    data = data_module(config)
+    columns = label_columns(config, data)
+    cell = data.dataset.cell_graph
+    standardizer = data.standardizer
+    model = build_model(config, cell, len(columns))
+    module = CellModule(
+        model, config, columns, standardizer.mean[columns], standardizer.std[columns], log
     )
-    baselines = baseline_metrics(data, columns, config.labels)
     out = Path(config.output)
     out.mkdir(parents=True, exist_ok=True)
-    checkpoint = out / CHECKPOINT
+    best = ModelCheckpoint(
+        dirpath=out / "checkpoints", filename="best", monitor="val_loss", mode="min"
+    )
+    best.CHECKPOINT_NAME_LAST = "last"
+    callbacks = [best]
+    if config.patience:
+        callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=config.patience))
+    for stale in (out / "checkpoints").glob("best*.ckpt"):
+        stale.unlink()  # a rerun into the same folder starts from a clean slate
+    trainer = L.Trainer(
+        max_epochs=config.epochs, accelerator=config.accelerator, devices=config.devices,
+        precision=config.precision, callbacks=callbacks, logger=_loggers(out),
+        enable_progress_bar=progress_bar, enable_model_summary=False, num_sanity_val_steps=0,
+        log_every_n_steps=1, deterministic="warn",
+    )  # fmt: skip
+    sizes = {k: len(v) for k, v in data.indices.items()}
+    log(
+        f"training {config.model} ({sum(p.numel() for p in model.parameters()):,} parameters) on "
+        f"{sizes['train']} samples ({config.split} split), validating on {sizes['val']}"
+    )
+    loaders = {part: data.loader(part) for part in ("train", "val", "test")}
+    trainer.fit(module, loaders["train"], loaders["val"])
+    checkpoint = torch.load(best.best_model_path, map_location="cpu", weights_only=False)
+    best_epoch = int(checkpoint["epoch"]) + 1
+    trainer.test(module, loaders["test"], ckpt_path=best.best_model_path, verbose=False)
+    if not trainer.is_global_zero:
+        return None  # type: ignore[return-value]
+    test = module.test_result
+    history = module.history
+    val = history[best_epoch - 1]["val"]
+    baselines = baseline_metrics(data, columns, config.labels)
+    checkpoint_file = out / CHECKPOINT
     torch.save(
         {
             "model": config.model,
-            "state_dict": model.state_dict(),
-            "num_genes": num_genes,
+            "state_dict": module.model.state_dict(),
+            "genes": cell.genes,
             "labels": config.labels,
-            "label_mean": standardizer.mean,
-            "label_std": standardizer.std,
+            "label_mean": module.label_mean.cpu(),
+            "label_std": module.label_std.cpu(),
             "config": config.model_dump(mode="json"),
-            "epoch": best[1],
+            "epoch": best_epoch,
         },
-        checkpoint,
+        checkpoint_file,
     )
-    metrics_file = out / METRICS
-    metrics_file.write_text(
-        json.dumps(
-            {"best_epoch": best[1], "val": val, "test": test, "baselines": baselines, "history": history,
-             "splits": sizes, "config": config.model_dump(mode="json")},
-            indent=2,
-        )
+    metrics_file = write_json(
+        out / METRICS,
+        {
+            "best_epoch": best_epoch, "val": val, "test": test["metrics"],
+            "test_by_size": test["by_size"], "baselines": baselines, "history": history,
+            "splits": sizes, "config": config.model_dump(mode="json"),
+        },
+        indent=2,
     )  # fmt: skip
-    return TrainResult(out, checkpoint, metrics_file, best[1], val, test, baselines)
+    plot_history(history, best_epoch, out / "loss.png")
+    plot_predictions(test["pred"], test["true"], config.labels, out / "predictions.png")
+    return TrainResult(
+        out,
+        checkpoint_file,
+        metrics_file,
+        best_epoch,
+        val,
+        test["metrics"],
+        test["by_size"],
+        baselines,
+    )

@@ -41,3 +41,13 @@ def regression_metrics(pred: torch.Tensor, true: torch.Tensor, labels: list[str]
             "spearman": spearman(p, t),
         }
     return out
+
+
+def metrics_by_size(
+    pred: torch.Tensor, true: torch.Tensor, sizes: torch.Tensor, labels: list[str]
+) -> dict:
+    """``regression_metrics`` per number of perturbed genes: {"1": singles, "2": doubles, …}."""
+    return {
+        str(k): regression_metrics(pred[sizes == k], true[sizes == k], labels)
+        for k in sorted(set(sizes.tolist()))
+    }

@@ -1,0 +1,221 @@
+"""The training commands: ``tc train``, ``tc evaluate``, ``tc pretrain-dango``, ``tc compare``."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from torchcell.cli.options import ACCOUNT, MEM, PARTITION, TIME
+from torchcell.cli.ui import console, progress_bar, user_errors
+
+SUBSETS = {"all": "all", "1": "single mutants", "2": "double mutants", "3": "triple mutants"}
+
+
+def metrics_rows(name: str, part: str, metrics: dict, by_size: dict | None = None) -> list[tuple]:
+    """(model, part, subset, label, n, MSE, Pearson, Spearman) rows: overall, then per size."""
+    rows = [(name, part, "all", label, m) for label, m in metrics.items()]
+    for size, per_label in sorted((by_size or {}).items()):
+        rows += [
+            (name, part, SUBSETS.get(size, f"{size} genes"), label, m)
+            for label, m in per_label.items()
+        ]
+    return [
+        (
+            *r[:4],
+            str(r[4]["n"]),
+            f"{r[4]['mse']:.5f}",
+            f"{r[4]['pearson']:.3f}",
+            f"{r[4]['spearman']:.3f}",
+        )
+        for r in rows
+        if r[4]["n"]
+    ]
+
+
+HEADER = ("model", "part", "subset", "label", "n", "MSE", "Pearson", "Spearman")
+
+
+def print_table(title: str, rows: list[tuple]) -> None:
+    table = Table(title=title)
+    for column in HEADER:
+        table.add_column(column, justify="left" if column in HEADER[:4] else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+def markdown_table(rows: list[tuple]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def baseline_rows(result, part: str) -> list[tuple]:
+    rows: list[tuple] = []
+    for name, metrics in result.baselines.items():
+        rows += metrics_rows(name, part, metrics["test"], metrics["test_by_size"])
+    return rows
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("train")
+    def train_cmd(
+        config: Path = typer.Argument(
+            ..., help="Training config YAML, e.g. pipeline/train/demo.yaml."
+        ),
+        dataset: Path = typer.Option(None, help="Override the config's dataset folder."),
+        output: Path = typer.Option(None, help="Override the config's output folder."),
+        model: str = typer.Option(
+            None, help="Override the model: gene_set, hetero_cell, dcell, dango."
+        ),
+        epochs: int = typer.Option(None, help="Override the number of epochs."),
+        accelerator: str = typer.Option(None, help="Override the accelerator: cpu, gpu or auto."),
+        devices: int = typer.Option(
+            None, help="Override the number of devices (GPUs: DDP when > 1)."
+        ),
+        seed: int = typer.Option(None, help="Override the random seed."),
+        split: str = typer.Option(
+            None, help="Override the split: held_out_genes, held_out_pairs or random."
+        ),
+        executor: str = typer.Option(
+            "local", help="local (here) or slurm (submit slurm/train.sbatch)."
+        ),
+        gpus: int = typer.Option(1, help="With slurm: GPUs to request (0 for a CPU job)."),
+        partition: str = PARTITION,
+        account: str = ACCOUNT,
+        time: str = TIME,
+        mem: str = MEM,
+        cpus: int = typer.Option(4, help="SLURM CPUs for the job."),
+        wait: bool = typer.Option(False, help="With slurm: wait for the job to finish."),
+        progress: bool = typer.Option(True, help="Show Lightning's progress bar."),
+    ) -> None:
+        """Train a model on a materialized dataset; print per-epoch loss and validation Pearson.
+
+        Writes model.pt, checkpoints/, logs/metrics.csv, metrics.json, loss.png and
+        predictions.png to the output folder, and prints the test metrics beside the baselines.
+
+        Example: tc train pipeline/train/hetero_cell.yaml --epochs 5
+        """
+        from torchcell.executors import slurm
+        from torchcell.executors.stage import tc_executable
+        from torchcell.train.config import TrainConfig
+        from torchcell.train.loop import train
+
+        overrides = {
+            "dataset": dataset, "output": output, "model": model, "epochs": epochs,
+            "accelerator": accelerator, "devices": devices, "seed": seed, "split": split,
+        }  # fmt: skip
+        if executor == "slurm":
+            args = [tc_executable(), "train", str(config.resolve()), "--no-progress"]
+            args += ["--accelerator", "gpu" if gpus else "cpu", "--devices", str(max(gpus, 1))]
+            for key in ("dataset", "output", "model", "epochs", "seed", "split"):
+                value = overrides[key]
+                if value is not None:
+                    args += [
+                        f"--{key}",
+                        str(Path(value).resolve()) if isinstance(value, Path) else str(value),
+                    ]
+            with user_errors():
+                cfg = TrainConfig.from_yaml(config, output=output)
+                options = slurm.SlurmOptions(
+                    partition=partition, account=account, time=time, mem=mem, cpus=cpus, gpus=gpus
+                )
+                log_dir = Path(cfg.output).resolve() / "slurm"
+                job = slurm.submit_single(
+                    "train.sbatch", "train", options, log_dir, shlex.join(args)
+                )
+                console.print(
+                    f"submitted training job {job} ({gpus} GPU(s)); log {log_dir / 'train.log'}"
+                )
+                if wait:
+                    slurm.wait_job(job, log_dir / "train.log")
+                    console.print(f"training job {job} completed; results in {cfg.output}")
+            return
+        with user_errors():
+            cfg = TrainConfig.from_yaml(config, **overrides)
+            result = train(cfg, progress_bar=progress, log=console.print)
+        rows = metrics_rows(cfg.model, "val", result.val)
+        rows += metrics_rows(cfg.model, "test", result.test, result.test_by_size)
+        rows += baseline_rows(result, "test")
+        print_table(
+            f"{cfg.model}, {cfg.split} split: test metrics beside the baselines (checkpoint of the best validation epoch, {result.best_epoch})",
+            rows,
+        )
+        console.print(f"checkpoint {result.checkpoint}\nmetrics    {result.metrics_file}")
+
+    @app.command("evaluate")
+    def evaluate_cmd(
+        checkpoint: Path = typer.Argument(..., help="A model.pt written by tc train."),
+        dataset: Path = typer.Argument(..., help="A materialized dataset folder."),
+        part: str = typer.Option(
+            "all", help="all, or train / val / test of the checkpoint's split."
+        ),
+        accelerator: str = typer.Option("cpu", help="cpu, gpu or auto."),
+        out: Path = typer.Option(None, help="Also write the metrics to this JSON file."),
+    ) -> None:
+        """Re-score a trained model on a materialized dataset (same gene list), in label units."""
+        from torchcell.train.evaluate import evaluate
+
+        with user_errors():
+            result = evaluate(checkpoint, dataset, part, accelerator=accelerator)
+        print_table(
+            f"{result['model']} from {checkpoint} on {dataset} ({part}, {result['n']} samples)",
+            metrics_rows(result["model"], part, result["metrics"], result["by_size"]),
+        )
+        if out:
+            Path(out).write_text(json.dumps(result, indent=2))
+            console.print(f"wrote {out}")
+
+    @app.command("pretrain-dango")
+    def pretrain_cmd(
+        dataset: Path = typer.Argument(
+            ..., help="A materialized dataset folder (its cell_graph.pt)."
+        ),
+        out: Path = typer.Option(
+            Path("runs/pretrain/dango_embeddings.pt"), help="Embeddings file to write."
+        ),
+        dim: int = typer.Option(64, help="Embedding size."),
+        epochs: int = typer.Option(100, help="Passes over each network's genes."),
+        seed: int = typer.Option(0, help="Random seed."),
+    ) -> None:
+        """Pre-train Dango's gene embeddings on the cell graph's gene networks."""
+        from torchcell.train.pretrain import pretrain_embeddings
+
+        with user_errors(), progress_bar() as progress:
+            path = pretrain_embeddings(
+                dataset, out, dim, epochs, seed=seed, progress=progress, log=console.print
+            )
+        console.print(f"wrote {path} (and {path.with_suffix('.json')})")
+
+    @app.command("compare")
+    def compare_cmd(
+        configs: list[Path] = typer.Argument(..., help="Training configs, one per model."),
+        split: list[str] = typer.Option(
+            ["held_out_genes", "held_out_pairs"], help="Splits to train and score on (repeatable)."
+        ),
+        epochs: int = typer.Option(None, help="Override every config's epochs."),
+        seed: int = typer.Option(None, help="Override every config's seed."),
+        out: Path = typer.Option(Path("runs/compare"), help="Folder for the runs and compare.md."),
+    ) -> None:
+        """Train every config on every split and print one table: models beside the baselines."""
+        from torchcell.train.config import TrainConfig
+        from torchcell.train.loop import train
+
+        rows: list[tuple] = []
+        with user_errors():
+            for split_name in split:
+                result = None
+                for config in configs:
+                    cfg = TrainConfig.from_yaml(config, split=split_name, epochs=epochs, seed=seed)
+                    cfg = cfg.model_copy(update={"output": out / split_name / cfg.model})
+                    result = train(cfg, progress_bar=False, log=lambda _: None)
+                    rows += metrics_rows(cfg.model, split_name, result.test, result.test_by_size)
+                    console.print(f"{cfg.model} on {split_name}: best epoch {result.best_epoch}")
+                rows += baseline_rows(result, split_name)
+        print_table("test metrics (checkpoints chosen on validation)", rows)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "compare.md").write_text(markdown_table(rows) + "\n")
+        console.print(f"wrote {out / 'compare.md'}")

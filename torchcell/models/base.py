@@ -1,0 +1,37 @@
+"""What every model returns, and the batch inputs they share.
+
+A model is built from the wildtype ``CellGraph`` (its tensors become buffers, so they follow
+the model to a GPU) and is called on a batch from ``PerturbationRepresentation.collate``
+(``perturbed``, ``perturbed_kind``, ``num_perturbed`` and the labels). It returns a
+``ModelOutput``: predictions of the standardized labels, a latent for contrastive losses, and
+for DCell the per-term auxiliary predictions that its loss needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from torchcell.cell.processors import removed_genes
+
+__all__ = ["ModelOutput", "perturbed_sets", "removed_genes"]
+
+
+@dataclass
+class ModelOutput:
+    pred: torch.Tensor
+    """(B, L) standardized labels."""
+    latent: torch.Tensor | None = None
+    """(B, D) the representation the head reads (SupCR uses it)."""
+    auxiliary: torch.Tensor | None = None
+    """(B, T, L) one prediction per GO term (DCell)."""
+
+
+def perturbed_sets(batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """(sample of each perturbed gene, position within its sample), both (K,)."""
+    counts = batch.num_perturbed
+    sample = torch.repeat_interleave(torch.arange(counts.numel(), device=counts.device), counts)
+    start = torch.cumsum(counts, 0) - counts
+    position = torch.arange(sample.numel(), device=counts.device) - start[sample]
+    return sample, position

@@ -1,0 +1,125 @@
+"""HeteroCell: a heterogeneous GNN over the whole cell, perturbed through masks.
+
+1. Learnable embeddings for genes, reactions and metabolites (optionally plus projected gene
+   input features) go through ``layers`` rounds of ``HeteroCellLayer`` on the **wildtype**
+   graph, once per batch, not once per sample.
+2. The perturbation is applied after: each sample's deleted genes, and the reactions whose
+   GPR rule they make false (``CellGraph.reaction_removed``), are taken out of a set pooling
+   over the whole cell (``CellSetPool``), and compared with the wildtype pooling.
+3. The embeddings of the perturbed genes (plus an embedding of the allele kind) are pooled by
+   PyG's ``SetTransformerAggregation``.
+4. A head maps [Δ gene pool, Δ reaction pool, perturbed-set pool] to the labels.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import nn
+from torch_geometric.nn.aggr import SetTransformerAggregation
+
+from torchcell.cell.graph import CellGraph
+from torchcell.models.base import ModelOutput, perturbed_sets, removed_genes
+from torchcell.models.gene_set import mlp
+from torchcell.models.message_passing import HeteroCellLayer, inverse_degree
+from torchcell.models.set_pooling import CellSetPool
+from torchcell.schema.records import PERTURBATION_KINDS
+
+
+class CellGraphBuffers(nn.Module):
+    """The wildtype edges and their normalization weights, as buffers that follow the model."""
+
+    def __init__(self, cell: CellGraph):
+        super().__init__()
+        n_gene, n_rxn = len(cell.genes), len(cell.reactions)
+        physical = torch.cat([cell.physical, cell.physical.flip(0)], dim=1)
+        degree = torch.bincount(physical[1], minlength=n_gene).float().clamp_min(1)
+        self._edges("physical", physical, degree[physical[0]].rsqrt() * degree[physical[1]].rsqrt())
+        regulatory = cell.regulatory
+        self._edges("regulates", regulatory, inverse_degree(regulatory[1], n_gene)[regulatory[1]])
+        back = regulatory.flip(0)
+        self._edges("regulated_by", back, inverse_degree(back[1], n_gene)[back[1]])
+        gpr = cell.gpr_edges
+        self._edges("gpr_to_reaction", gpr, inverse_degree(gpr[1], n_rxn)[gpr[1]])
+        self._edges("gpr_to_gene", gpr.flip(0), inverse_degree(gpr[0], n_gene)[gpr[0]])
+        met, rxn = cell.stoich_index
+        coefficient = cell.stoich_coefficient.float()
+        magnitude = coefficient.abs()
+        self.register_buffer("stoich_index", cell.stoich_index.clone())
+        self.register_buffer("stoich_coefficient", coefficient)
+        self.register_buffer("stoich_edge_norm", inverse_degree(rxn, n_rxn, magnitude)[rxn])
+        self.register_buffer(
+            "stoich_node_norm", inverse_degree(met, len(cell.metabolites), magnitude)[met]
+        )
+
+    def _edges(self, name: str, index: torch.Tensor, weight: torch.Tensor) -> None:
+        self.register_buffer(f"{name}_index", index.clone())
+        self.register_buffer(f"{name}_weight", weight.float())
+
+    def edges(self, name: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        index = getattr(self, f"{name}_index")
+        return index[0], index[1], getattr(self, f"{name}_weight")
+
+
+class HeteroCell(nn.Module):
+    def __init__(
+        self,
+        cell: CellGraph,
+        num_labels: int,
+        hidden: int = 64,
+        layers: int = 2,
+        heads: int = 4,
+        dropout: float = 0.0,
+        pooling: Literal["pma", "isab"] = "pma",
+        gating: bool = True,
+        attention: bool = False,
+        gene_features: torch.Tensor | None = None,
+    ):
+        super().__init__()
+        self.cell = cell
+        self.graph = CellGraphBuffers(cell)
+        self.embedding = nn.ModuleDict(
+            {
+                "gene": nn.Embedding(len(cell.genes), hidden),
+                "reaction": nn.Embedding(len(cell.reactions), hidden),
+                "metabolite": nn.Embedding(len(cell.metabolites), hidden),
+            }
+        )
+        if gene_features is not None:
+            self.register_buffer("gene_features", gene_features.float())
+            self.feature_projection = nn.Linear(gene_features.shape[1], hidden)
+        else:
+            self.gene_features = None
+        self.layers = nn.ModuleList(
+            [HeteroCellLayer(hidden, dropout, gating, attention) for _ in range(layers)]
+        )
+        self.gene_pool = CellSetPool(hidden, heads, pooling)
+        self.reaction_pool = CellSetPool(hidden, heads, pooling)
+        self.kind = nn.Embedding(len(PERTURBATION_KINDS), hidden)
+        self.perturbed_pool = SetTransformerAggregation(hidden, heads=heads, layer_norm=True)
+        self.head = mlp([3 * hidden, hidden, hidden, num_labels], dropout)
+
+    def encode(self) -> dict[str, torch.Tensor]:
+        """Node embeddings of the wildtype cell after message passing."""
+        h = {name: emb.weight for name, emb in self.embedding.items()}
+        if self.gene_features is not None:
+            h["gene"] = h["gene"] + self.feature_projection(self.gene_features)
+        for layer in self.layers:
+            h = layer(h, self.graph)
+        return h
+
+    def forward(self, batch) -> ModelOutput:
+        h = self.encode()
+        removed = removed_genes(batch, len(self.cell.genes))
+        lost_reactions = self.cell.reaction_removed(removed)
+        none = lambda mask: torch.zeros_like(mask[:1])  # noqa: E731 - the wildtype: nothing removed
+        gene_delta = self.gene_pool(h["gene"], removed) - self.gene_pool(h["gene"], none(removed))
+        reaction_delta = self.reaction_pool(h["reaction"], lost_reactions) - self.reaction_pool(
+            h["reaction"], none(lost_reactions)
+        )
+        sample, _ = perturbed_sets(batch)
+        members = h["gene"][batch["gene"].perturbed] + self.kind(batch["gene"].perturbed_kind)
+        perturbed = self.perturbed_pool(members, sample, dim_size=removed.shape[0])
+        latent = torch.cat([gene_delta, reaction_delta, perturbed], dim=1)
+        return ModelOutput(self.head(latent), latent)

@@ -1,0 +1,38 @@
+"""Build the model a ``TrainConfig`` names, for a cell graph."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from torchcell.cell.graph import CellGraph
+from torchcell.models.dango import Dango, load_embeddings
+from torchcell.models.dcell import DCell
+from torchcell.models.gene_set import GeneSetModel
+from torchcell.models.hetero_cell import HeteroCell
+
+
+def build_model(
+    config, cell: CellGraph, num_labels: int, embeddings: torch.Tensor | None = None
+) -> nn.Module:
+    """``embeddings``: Dango's pre-trained tensor when already at hand (e.g. from a checkpoint)."""
+    if config.model == "gene_set":
+        return GeneSetModel(len(cell.genes), num_labels, config.hidden, config.dropout)
+    if config.model == "hetero_cell":
+        c = config.hetero_cell
+        return HeteroCell(
+            cell, num_labels, config.hidden, c.layers, c.heads, config.dropout, c.pooling,
+            c.gating, c.attention,
+        )  # fmt: skip
+    if config.model == "dcell":
+        c = config.dcell
+        return DCell(
+            cell, num_labels, c.min_genes, c.min_neurons, c.neuron_fraction, c.gene_embedding
+        )
+    if config.model == "dango":
+        if embeddings is None:
+            embeddings = load_embeddings(config.dango.embeddings, cell)
+        return Dango(
+            cell, num_labels, embeddings, config.hidden, config.dango.heads, config.dropout
+        )
+    raise ValueError(f"unknown model {config.model!r}")

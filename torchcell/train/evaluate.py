@@ -1,0 +1,68 @@
+"""``tc evaluate CHECKPOINT DATASET``: re-score a trained model on any materialized dataset.
+
+The dataset must share the checkpoint's gene list (models index genes by position); its
+labels are matched by name. Scores are in the labels' own units, overall and per number of
+perturbed genes, on every sample (``part="all"``) or on one part of the checkpoint's split.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+import torch
+
+from torchcell.errors import TorchCellError
+from torchcell.models import build_model
+from torchcell.train.config import TrainConfig
+from torchcell.train.loop import _quiet_lightning, data_module, label_columns
+from torchcell.train.module import CellModule
+
+
+def evaluate(
+    checkpoint: Path,
+    dataset: Path,
+    part: str = "all",
+    batch_size: int = 256,
+    accelerator: str = "cpu",
+    progress_bar: bool = False,
+) -> dict:
+    checkpoint = Path(checkpoint)
+    if not checkpoint.exists():
+        raise TorchCellError(f"checkpoint {checkpoint} does not exist")
+    raw = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    config = TrainConfig.model_validate(
+        {
+            **raw["config"],
+            "dataset": str(dataset),
+            "batch_size": batch_size,
+            "accelerator": accelerator,
+        }
+    )
+    _quiet_lightning()
+    data = data_module(config)
+    if data.dataset.genes != raw["genes"]:
+        raise TorchCellError(
+            f"{dataset} indexes {data.dataset.num_genes} genes and the checkpoint "
+            f"{len(raw['genes'])}, not in the same order: the model cannot score it"
+        )
+    columns = label_columns(config, data)
+    model = build_model(
+        config,
+        data.dataset.cell_graph,
+        len(columns),
+        embeddings=raw["state_dict"].get("pretrained"),
+    )
+    model.load_state_dict(raw["state_dict"])
+    module = CellModule(model, config, columns, raw["label_mean"], raw["label_std"])
+    trainer = L.Trainer(
+        accelerator=accelerator, devices=1, logger=False, enable_progress_bar=progress_bar,
+        enable_model_summary=False,
+    )  # fmt: skip
+    trainer.test(module, data.loader(part, shuffle=False), verbose=False)
+    result = module.test_result
+    return {
+        "checkpoint": str(checkpoint), "dataset": str(dataset), "part": part,
+        "model": raw["model"], "n": len(data.part(part)),
+        "metrics": result["metrics"], "by_size": result["by_size"],
+    }  # fmt: skip
