@@ -56,6 +56,7 @@ class Dango(nn.Module):
         hidden: int = 64,
         heads: int = 4,
         dropout: float = 0.0,
+        num_environments: int = 1,
     ):
         super().__init__()
         self.heads = heads
@@ -67,6 +68,7 @@ class Dango(nn.Module):
         self.kind = nn.Embedding(len(PERTURBATION_KINDS), hidden)
         self.static = nn.Sequential(mlp([hidden, hidden, hidden], dropout), nn.Tanh())
         self.attention = nn.MultiheadAttention(hidden, heads, dropout=dropout, batch_first=True)
+        self.environment = nn.Embedding(num_environments, hidden)
         self.head = mlp([hidden, hidden, num_labels], dropout)
 
     def gene_embedding(self) -> torch.Tensor:
@@ -90,5 +92,5 @@ class Dango(nn.Module):
         blocked = (padding[:, None, :] | itself).repeat_interleave(self.heads, dim=0)
         dynamic, _ = self.attention(x, x, x, attn_mask=blocked, need_weights=False)
         change = (torch.tanh(dynamic) - self.static(x)) ** 2 * (~padding)[..., None]
-        latent = change.sum(dim=1) / counts[:, None]
+        latent = change.sum(dim=1) / counts[:, None] + self.environment(batch.environment)
         return ModelOutput(self.head(latent), latent)

@@ -3,7 +3,9 @@
 Every GO term with at least ``min_genes`` genes (annotated to it or to its descendants) is a
 subsystem with ``max(min_neurons, ceil(neuron_fraction × genes))`` neurons (20 and 0.3 as
 published). A subsystem reads the mutant state of its own genes (those that no kept child
-covers) and the outputs of its kept children, and computes BatchNorm(Tanh(Linear(input))); a
+covers) and the outputs of its kept children, and computes Norm(Tanh(Linear(input))), Norm
+being BatchNorm as published (``norm="batch"``) or a per-term layer norm (``"layer"``, the
+training config's default: see ``DCellConfig.norm`` for why); a
 linear auxiliary output per term predicts the labels too. Terms without a kept parent feed a
 root subsystem, whose output the final linear layer maps to the labels. The loss
 (``torchcell.losses.dcell_loss``) is the root MSE + α × the **sum** of the terms' auxiliary
@@ -101,7 +103,9 @@ def neurons(size: int, min_neurons: int = 20, fraction: float = 0.3) -> int:
 class _TermGroup(nn.Module):
     """Terms of one stratum with similar input width: one batched Linear, Tanh, BatchNorm, aux."""
 
-    def __init__(self, inputs: list[list[int]], widths: list[int], num_labels: int, zero: int):
+    def __init__(
+        self, inputs: list[list[int]], widths: list[int], num_labels: int, zero: int, norm: str
+    ):
         super().__init__()
         t, d, o = len(inputs), max(map(len, inputs)), max(widths)
         index = torch.full((t, d), zero, dtype=torch.long)
@@ -115,11 +119,25 @@ class _TermGroup(nn.Module):
         self.register_buffer("mask", mask)
         self.weight = nn.Parameter(weight)
         self.bias = nn.Parameter(torch.zeros(t, o))
-        self.norm = nn.BatchNorm1d(t * o)
+        self.norm_kind = norm
+        if norm == "batch":
+            self.norm = nn.BatchNorm1d(t * o)
+        else:  # "layer": over each term's own neurons, the same in training and evaluation
+            self.norm_weight = nn.Parameter(torch.ones(t, o))
+            self.norm_bias = nn.Parameter(torch.zeros(t, o))
         self.aux_weight = nn.Parameter(
             torch.randn(t, o, num_labels) * mask[..., None] / math.sqrt(o)
         )
         self.aux_bias = nn.Parameter(torch.zeros(t, num_labels))
+
+    def _normalize(self, h: torch.Tensor) -> torch.Tensor:
+        b, t, o = h.shape
+        if self.norm_kind == "batch":
+            return self.norm(h.reshape(b, -1)).view(b, t, o)
+        count = self.mask.sum(dim=1, keepdim=True)
+        mean = (h * self.mask).sum(dim=2, keepdim=True) / count
+        var = (((h - mean) * self.mask) ** 2).sum(dim=2, keepdim=True) / count
+        return (h - mean) / torch.sqrt(var + 1e-5) * self.norm_weight + self.norm_bias
 
     @property
     def width(self) -> int:
@@ -130,7 +148,7 @@ class _TermGroup(nn.Module):
         t, d = self.index.shape
         x = source[:, self.index.flatten()].view(b, t, d)
         h = torch.tanh(torch.einsum("btd,tdo->bto", x, self.weight) + self.bias)
-        h = self.norm(h.reshape(b, -1)).view(b, t, -1) * self.mask
+        h = self._normalize(h) * self.mask
         aux = torch.einsum("bto,tol->btl", h, self.aux_weight) + self.aux_bias
         return h.reshape(b, -1), aux
 
@@ -145,6 +163,8 @@ class DCell(nn.Module):
         neuron_fraction: float = 0.3,
         gene_embedding: int = 0,
         group_slack: float = 1.25,
+        num_environments: int = 1,
+        norm: str = "batch",
     ):
         super().__init__()
         self.num_genes = len(cell.genes)
@@ -174,6 +194,7 @@ class DCell(nn.Module):
                     [self.widths[t] for t in members],
                     num_labels,
                     zero,
+                    norm,
                 )
                 o = group.mask.shape[1]
                 for i, t in enumerate(members):
@@ -190,6 +211,9 @@ class DCell(nn.Module):
             "aux_order", torch.tensor([position[t] for t in range(root)], dtype=torch.long)
         )
         self.head = nn.Linear(self.widths[root], num_labels)
+        # not in the paper (one condition there): a per-environment offset of the prediction
+        self.environment = nn.Embedding(num_environments, num_labels)
+        nn.init.zeros_(self.environment.weight)
 
     @staticmethod
     def _group(terms: list[int], inputs: dict[int, list[int]], slack: float) -> list[list[int]]:
@@ -216,4 +240,5 @@ class DCell(nn.Module):
                 auxiliary.append(aux)
         root = sources[-1]
         auxiliary = torch.cat(auxiliary, dim=1)[:, self.aux_order]
-        return ModelOutput(self.head(root), root, auxiliary)
+        pred = self.head(root) + self.environment(batch.environment)
+        return ModelOutput(pred, root, auxiliary)

@@ -24,14 +24,23 @@ def mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
 
 
 class GeneSetModel(nn.Module):
-    def __init__(self, num_genes: int, num_labels: int, hidden: int = 64, dropout: float = 0.0):
+    def __init__(
+        self,
+        num_genes: int,
+        num_labels: int,
+        hidden: int = 64,
+        dropout: float = 0.0,
+        num_environments: int = 1,
+    ):
         super().__init__()
         self.num_genes = num_genes
         self.gene = nn.Embedding(num_genes, hidden)
+        self.environment = nn.Embedding(num_environments, hidden)
         self.phi = mlp([hidden, hidden, hidden], dropout)
         self.rho = mlp([hidden, hidden, num_labels], dropout)
 
     def forward(self, batch) -> ModelOutput:
         per_gene = self.phi(self.gene.weight)
         pooled = removed_genes(batch, self.num_genes).to(per_gene.dtype) @ per_gene
+        pooled = pooled + self.environment(batch.environment)
         return ModelOutput(self.rho(pooled), pooled)

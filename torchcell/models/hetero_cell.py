@@ -8,7 +8,8 @@
    over the whole cell (``CellSetPool``), and compared with the wildtype pooling.
 3. The embeddings of the perturbed genes (plus an embedding of the allele kind) are pooled by
    PyG's ``SetTransformerAggregation``.
-4. A head maps [Δ gene pool, Δ reaction pool, perturbed-set pool] to the labels.
+4. A head maps [Δ gene pool, Δ reaction pool, perturbed-set pool, environment embedding]
+   (media and temperature of the experiment) to the labels.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class HeteroCell(nn.Module):
         gating: bool = True,
         attention: bool = False,
         gene_features: torch.Tensor | None = None,
+        num_environments: int = 1,
     ):
         super().__init__()
         self.cell = cell
@@ -98,7 +100,8 @@ class HeteroCell(nn.Module):
         self.reaction_pool = CellSetPool(hidden, heads, pooling)
         self.kind = nn.Embedding(len(PERTURBATION_KINDS), hidden)
         self.perturbed_pool = SetTransformerAggregation(hidden, heads=heads, layer_norm=True)
-        self.head = mlp([3 * hidden, hidden, hidden, num_labels], dropout)
+        self.environment = nn.Embedding(num_environments, hidden)
+        self.head = mlp([4 * hidden, hidden, hidden, num_labels], dropout)
 
     def encode(self) -> dict[str, torch.Tensor]:
         """Node embeddings of the wildtype cell after message passing."""
@@ -121,5 +124,7 @@ class HeteroCell(nn.Module):
         sample, _ = perturbed_sets(batch)
         members = h["gene"][batch["gene"].perturbed] + self.kind(batch["gene"].perturbed_kind)
         perturbed = self.perturbed_pool(members, sample, dim_size=removed.shape[0])
-        latent = torch.cat([gene_delta, reaction_delta, perturbed], dim=1)
+        latent = torch.cat(
+            [gene_delta, reaction_delta, perturbed, self.environment(batch.environment)], dim=1
+        )
         return ModelOutput(self.head(latent), latent)

@@ -13,26 +13,35 @@ from torchcell.models.hetero_cell import HeteroCell
 
 
 def build_model(
-    config, cell: CellGraph, num_labels: int, embeddings: torch.Tensor | None = None
+    config,
+    cell: CellGraph,
+    num_labels: int,
+    num_environments: int = 1,
+    embeddings: torch.Tensor | None = None,
 ) -> nn.Module:
-    """``embeddings``: Dango's pre-trained tensor when already at hand (e.g. from a checkpoint)."""
+    """Every model also reads the sample's environment (media, temperature) index.
+
+    ``embeddings``: Dango's pre-trained tensor when already at hand (e.g. from a checkpoint).
+    """
+    n_env = num_environments
     if config.model == "gene_set":
-        return GeneSetModel(len(cell.genes), num_labels, config.hidden, config.dropout)
+        return GeneSetModel(len(cell.genes), num_labels, config.hidden, config.dropout, n_env)
     if config.model == "hetero_cell":
         c = config.hetero_cell
         return HeteroCell(
             cell, num_labels, config.hidden, c.layers, c.heads, config.dropout, c.pooling,
-            c.gating, c.attention,
+            c.gating, c.attention, num_environments=n_env,
         )  # fmt: skip
     if config.model == "dcell":
         c = config.dcell
         return DCell(
-            cell, num_labels, c.min_genes, c.min_neurons, c.neuron_fraction, c.gene_embedding
-        )
+            cell, num_labels, c.min_genes, c.min_neurons, c.neuron_fraction, c.gene_embedding,
+            num_environments=n_env, norm=c.norm,
+        )  # fmt: skip
     if config.model == "dango":
         if embeddings is None:
             embeddings = load_embeddings(config.dango.embeddings, cell)
         return Dango(
-            cell, num_labels, embeddings, config.hidden, config.dango.heads, config.dropout
+            cell, num_labels, embeddings, config.hidden, config.dango.heads, config.dropout, n_env
         )
     raise ValueError(f"unknown model {config.model!r}")

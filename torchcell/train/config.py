@@ -32,6 +32,13 @@ class DCellConfig(_Strict):
     alpha: float = Field(0.3, ge=0, description="weight of the summed per-term auxiliary losses")
     l2: float = Field(0.0, ge=0, description="L2 penalty added to the loss")
     gene_embedding: int = Field(0, ge=0, description="0: binary mutant state (as published)")
+    norm: Literal["layer", "batch"] = Field(
+        "layer",
+        description="batch: BatchNorm as published; it is unstable in evaluation on sparse "
+        "mutant states (a gene mutated once in a batch is normalized to about ±√B in training, "
+        "to very different values with population statistics); layer: per term over its "
+        "neurons, identical in training and evaluation",
+    )
 
 
 class DangoConfig(_Strict):

@@ -51,6 +51,7 @@ def evaluate(
         config,
         data.dataset.cell_graph,
         len(columns),
+        len(raw["environments"]),
         embeddings=raw["state_dict"].get("pretrained"),
     )
     model.load_state_dict(raw["state_dict"])

@@ -92,7 +92,7 @@ def train(
     columns = label_columns(config, data)
     cell = data.dataset.cell_graph
     standardizer = data.standardizer
-    model = build_model(config, cell, len(columns))
+    model = build_model(config, cell, len(columns), len(data.dataset.manifest.environments))
     module = CellModule(
         model, config, columns, standardizer.mean[columns], standardizer.std[columns], log
     )
@@ -135,6 +135,7 @@ def train(
             "model": config.model,
             "state_dict": module.model.state_dict(),
             "genes": cell.genes,
+            "environments": data.dataset.manifest.environments,
             "labels": config.labels,
             "label_mean": module.label_mean.cpu(),
             "label_std": module.label_std.cpu(),
