@@ -1,9 +1,11 @@
-"""`tc train` on the dataset materialized from the sample graph."""
+"""`tc train` and `tc evaluate` on the dataset materialized from the sample graph."""
 
 from __future__ import annotations
 
+import csv
 import json
 
+import pytest
 import torch
 
 from torchcell.paths import PIPELINE
@@ -11,40 +13,70 @@ from torchcell.paths import PIPELINE
 from conftest import run_tc
 
 
-def test_train_writes_checkpoint_and_metrics(sample_graph, tmp_path):
-    data = tmp_path / "dataset"
+@pytest.fixture(scope="module")
+def data(sample_graph, tmp_path_factory):
+    out = tmp_path_factory.mktemp("dataset")
     run_tc(
         "materialize-dataset",
         str(PIPELINE / "datasets/costanzo2016_sample.yaml"),
         "--out",
-        str(data),
+        str(out),
     )
+    return out
+
+
+def test_train_writes_checkpoint_metrics_logs_and_plots(data, tmp_path):
     out = tmp_path / "train"
     result = run_tc(
-        "train",
-        str(PIPELINE / "train/demo.yaml"),
-        "--dataset",
-        str(data),
-        "--output",
-        str(out),
-        "--epochs",
-        "4",
-        "--split",
-        "random",
-    )
+        "train", str(PIPELINE / "train/demo.yaml"), "--dataset", str(data), "--output", str(out),
+        "--epochs", "4", "--split", "random", "--no-progress",
+    )  # fmt: skip
     assert "val pearson fitness" in result.stdout
     metrics = json.loads((out / "metrics.json").read_text())
     assert len(metrics["history"]) == 4
     # Fitness carries real signal (single-mutant fitness drives double-mutant fitness); on a
     # random split the genes of validation samples were seen in training.
     assert metrics["val"]["fitness"]["pearson"] > 0.6
-    assert set(metrics["baselines"]) == {"mean", "multiplicative", "additive ridge"}
+    assert set(metrics["baselines"]) == {
+        "mean", "multiplicative", "additive ridge", "multiplicative (all singles)",
+    }  # fmt: skip
     assert metrics["baselines"]["mean"]["test"]["fitness"]["n"] == metrics["test"]["fitness"]["n"]
+    doubles = metrics["test_by_size"]["2"]["fitness"]["n"]
+    assert 0 < doubles < metrics["test"]["fitness"]["n"]
     # on a random split the single mutants of test genes were seen: f_i·f_j beats the mean
-    mult, mean = (
-        metrics["baselines"]["multiplicative"]["test"],
-        metrics["baselines"]["mean"]["test"],
-    )
+    mult, mean = (metrics["baselines"][k]["test"] for k in ("multiplicative", "mean"))
     assert mult["fitness"]["mse"] < mean["fitness"]["mse"]
+    # the kept checkpoint is the epoch with the lowest validation loss
+    losses = [h["val_loss"] for h in metrics["history"]]
+    assert metrics["best_epoch"] == 1 + losses.index(min(losses))
     state = torch.load(out / "model.pt", weights_only=True)
-    assert state["labels"] == ["fitness", "gene_interaction"] and 1 <= state["epoch"] <= 4
+    assert state["labels"] == ["fitness", "gene_interaction"]
+    assert state["epoch"] == metrics["best_epoch"]
+    for name in ("loss.png", "predictions.png", "checkpoints/best.ckpt"):
+        assert (out / name).stat().st_size > 1000, name
+    with (out / "logs/metrics.csv").open() as fh:
+        logged = [row for row in csv.DictReader(fh) if row.get("val_loss")]
+    assert len(logged) == 4
+
+    # tc evaluate re-scores the checkpoint: on the same split part it gives the same numbers
+    result = run_tc(
+        "evaluate",
+        str(out / "model.pt"),
+        str(data),
+        "--part",
+        "test",
+        "--out",
+        str(tmp_path / "e.json"),
+    )
+    again = json.loads((tmp_path / "e.json").read_text())
+    for label, m in metrics["test"].items():
+        assert again["metrics"][label]["n"] == m["n"]
+        assert again["metrics"][label]["mse"] == pytest.approx(m["mse"], rel=1e-4)
+
+
+def test_evaluate_refuses_a_dataset_with_other_genes(data, tmp_path):
+    bad = tmp_path / "model.pt"
+    state = {"genes": ["YAL001C"], "config": {"dataset": "x", "output": "y"}, "state_dict": {}}
+    torch.save(state, bad)
+    result = run_tc("evaluate", str(bad), str(data), check=False)
+    assert result.returncode == 1 and "cannot score it" in result.stderr
