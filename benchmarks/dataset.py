@@ -40,6 +40,16 @@ GENES, PHYSICAL, REGULATORY, REACTIONS, METABOLITES, GO_TERMS = (
 )
 
 
+def go_dag(terms: int, g: torch.Generator) -> torch.Tensor:
+    """(2, E) child → parent edges: a 4-ary tree plus a second parent for a third of the terms
+    (one level up, as GO's multiple inheritance), so acyclic and about 7 levels deep."""
+    child = torch.arange(1, terms)
+    parent = (child - 1) // 4
+    extra = child[(torch.rand(terms - 1, generator=g) < 0.33) & (parent > 0)]
+    second = torch.randint(0, 1, extra.shape) + (extra - 1) // 4 - 1
+    return torch.cat([torch.stack([child, parent]), torch.stack([extra, second.clamp_min(0)])], 1)
+
+
 def real_scale_cell_graph(seed: int = 0) -> CellGraph:
     g = torch.Generator().manual_seed(seed)
     rng = random.Random(seed)
@@ -68,7 +78,7 @@ def real_scale_cell_graph(seed: int = 0) -> CellGraph:
         "gpr_clause_reaction": torch.tensor(clause_reaction),
         "gpr_clause": torch.tensor(clause_index),
         "gpr_gene": torch.tensor(clause_gene),
-        "go_edges": torch.randint(0, GO_TERMS, (2, GO_TERMS * 2), generator=g),
+        "go_edges": go_dag(GO_TERMS, g),
         "go_annotations": torch.randint(0, GO_TERMS, (2, 40_000), generator=g)
         % torch.tensor([[GENES], [GO_TERMS]]),
     }

@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from torchcell.cell.datamodule import Genotype
 from torchcell.losses import (
     combined_loss,
     dcell_loss,
@@ -63,17 +64,27 @@ def test_dcell_loss_sums_the_auxiliary_terms():
 
 def test_baselines():
     labels = ["fitness", "gene_interaction"]
-    genotypes = [[0], [1], [2], [0, 1], [1, 2]]
+    genotypes = [Genotype(g, [0] * len(g)) for g in ([0], [1], [2], [0, 1], [1, 2])]
     y = torch.tensor([[0.8, NAN], [0.5, NAN], [1.0, NAN], [0.3, -0.1], [0.5, 0.0]])
     assert torch.allclose(
-        MeanBaseline().fit(genotypes, y).predict([[0, 2]]), torch.tensor([[0.62, -0.05]])
+        MeanBaseline().fit(genotypes, y).predict([Genotype([0, 2])]), torch.tensor([[0.62, -0.05]])
     )
     multiplicative = MultiplicativeBaseline(labels).fit(genotypes, y)
     assert torch.allclose(
-        multiplicative.predict([[0, 2], [0, 9]]), torch.tensor([[0.8, 0.0], [0.62, -0.05]])
+        multiplicative.predict([Genotype([0, 2], [0, 0]), Genotype([0, 9], [0, 0])]),
+        torch.tensor([[0.8, 0.0], [0.62, -0.05]]),
     )
+    # a single is matched on allele kind and environment first, then falls back to the gene
+    hot = Genotype([0], [1], environment=1)
+    specific = MultiplicativeBaseline(labels).fit(
+        genotypes + [hot], torch.cat([y, torch.tensor([[0.2, NAN]])])
+    )
+    assert specific.predict([Genotype([0, 2], [1, 0], 1)])[0, 0] == pytest.approx(0.2 * 1.0)
+    assert specific.predict([Genotype([0, 2], [0, 0], 1)])[0, 0] == pytest.approx(0.8 * 1.0)
     ridge = AdditiveRidge(num_genes=3, alpha=1e-3).fit(genotypes[:3], y[:3])
-    assert torch.allclose(ridge.predict([[0], [1]])[:, 0], torch.tensor([0.8, 0.5]), atol=1e-3)
+    assert torch.allclose(
+        ridge.predict([Genotype([0]), Genotype([1])])[:, 0], torch.tensor([0.8, 0.5]), atol=1e-3
+    )
 
 
 def test_dcell_loss_masks_unmeasured_labels_per_term():

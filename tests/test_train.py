@@ -80,3 +80,24 @@ def test_evaluate_refuses_a_dataset_with_other_genes(data, tmp_path):
     torch.save(state, bad)
     result = run_tc("evaluate", str(bad), str(data), check=False)
     assert result.returncode == 1 and "cannot score it" in result.stderr
+
+
+def test_pretrain_dango_then_train_dango(data, tmp_path):
+    embeddings = tmp_path / "emb.pt"
+    result = run_tc(
+        "pretrain-dango", str(data), "--out", str(embeddings), "--epochs", "5", "--dim", "16"
+    )
+    assert "physical" in result.stdout and embeddings.exists()
+    config = tmp_path / "dango.yaml"
+    config.write_text(
+        (PIPELINE / "train/dango.yaml")
+        .read_text()
+        .replace("runs/pretrain/dango_embeddings.pt", str(embeddings))
+    )
+    out = tmp_path / "train"
+    run_tc(
+        "train", str(config), "--dataset", str(data), "--output", str(out), "--epochs", "1",
+        "--no-progress",
+    )  # fmt: skip
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["model"] == "dango" and metrics["test"]["fitness"]["n"] > 0

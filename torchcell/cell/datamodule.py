@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import torch
 from torch.utils.data import DataLoader as TorchDataLoader
@@ -13,6 +14,15 @@ from torch_geometric.loader import DataLoader
 from torchcell.cell import splits
 from torchcell.cell.dataset import Neo4jCellDataset
 from torchcell.cell.transforms import LabelStandardizer
+
+
+class Genotype(NamedTuple):
+    """What a sample perturbs: gene indices, their allele kinds, and the environment index."""
+
+    genes: Sequence[int]
+    kinds: Sequence[int] = ()
+    environment: int = 0
+
 
 SplitName = Literal["random", "held_out_genes", "held_out_pairs", "by_dataset"]
 
@@ -34,6 +44,8 @@ class CellDataModule:
         self.dataset = Neo4jCellDataset(self.root, self.processor)
         records = list(self.dataset.records())
         self.genotypes = [r.genes for r in records]
+        self.samples = [Genotype(r.genes, r.kinds, r.environment) for r in records]
+        """Genes, allele kinds and environment of every sample (what the baselines read)."""
         if self.split == "random":
             self.indices = splits.random_split(
                 len(records), self.val_fraction, self.test_fraction, self.seed

@@ -2,20 +2,25 @@
 
 * ``MeanBaseline``: the training mean of each label.
 * ``MultiplicativeBaseline``: for multi-gene mutants, fitness f = Π f_i of the single mutants'
-  fitness measured in the training data (so the predicted interaction ε is 0); samples with
-  an unmeasured single mutant get the training mean.
+  fitness measured in the training data (so the predicted interaction ε is 0). A single is
+  matched on gene, allele kind and environment (a ts allele at 26 °C is not the deletion at
+  30 °C), falling back to gene and kind, then gene; samples with an unmeasured single mutant
+  get the training mean.
 * ``AdditiveRidge``: ridge regression of each label on one-hot gene identity (plus an
   intercept); a model that knows genes, not biology.
 
-Each has ``fit(genotypes, y)`` and ``predict(genotypes) -> (n, L)``; genotypes are lists of
-gene indices, y is (n, L) with NaN where a label was not measured.
+Each has ``fit(samples, y)`` and ``predict(samples) -> (n, L)``; samples are ``Genotype``s
+(gene indices, allele kinds, environment), y is (n, L) with NaN where a label was not measured.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
+
+from torchcell.cell.datamodule import Genotype
 
 
 def _nanmean(y: torch.Tensor) -> torch.Tensor:
@@ -25,12 +30,12 @@ def _nanmean(y: torch.Tensor) -> torch.Tensor:
 class MeanBaseline:
     name = "mean"
 
-    def fit(self, genotypes: Sequence[Sequence[int]], y: torch.Tensor) -> MeanBaseline:
+    def fit(self, samples: Sequence[Genotype], y: torch.Tensor) -> MeanBaseline:
         self.mean = _nanmean(y)
         return self
 
-    def predict(self, genotypes: Sequence[Sequence[int]]) -> torch.Tensor:
-        return self.mean.expand(len(genotypes), -1).clone()
+    def predict(self, samples: Sequence[Genotype]) -> torch.Tensor:
+        return self.mean.expand(len(samples), -1).clone()
 
 
 class MultiplicativeBaseline:
@@ -39,26 +44,35 @@ class MultiplicativeBaseline:
     def __init__(self, labels: list[str]):
         self.labels = labels
 
-    def fit(self, genotypes: Sequence[Sequence[int]], y: torch.Tensor) -> MultiplicativeBaseline:
+    @staticmethod
+    def _keys(sample: Genotype, i: int) -> tuple:
+        """The single mutant to look up for gene i, most specific first."""
+        gene, kind = sample.genes[i], sample.kinds[i]
+        return ((gene, kind, sample.environment), (gene, kind), (gene,))
+
+    def fit(self, samples: Sequence[Genotype], y: torch.Tensor) -> MultiplicativeBaseline:
         self.mean = _nanmean(y)
         column = self.labels.index("fitness")
-        single: dict[int, list[float]] = {}
-        for genes, row in zip(genotypes, y.tolist(), strict=True):
-            if len(genes) == 1 and row[column] == row[column]:  # not NaN
-                single.setdefault(genes[0], []).append(row[column])
-        self.single = {g: sum(v) / len(v) for g, v in single.items()}
+        single: dict[tuple, list[float]] = {}
+        for sample, row in zip(samples, y.tolist(), strict=True):
+            if len(sample.genes) == 1 and row[column] == row[column]:  # not NaN
+                for key in self._keys(sample, 0):
+                    single.setdefault(key, []).append(row[column])
+        self.single = {k: sum(v) / len(v) for k, v in single.items()}
         return self
 
-    def predict(self, genotypes: Sequence[Sequence[int]]) -> torch.Tensor:
-        out = self.mean.expand(len(genotypes), -1).clone()
-        for i, genes in enumerate(genotypes):
-            if all(g in self.single for g in genes):
-                product = 1.0
-                for g in genes:
-                    product *= self.single[g]
-                out[i, self.labels.index("fitness")] = product
-                if "gene_interaction" in self.labels and len(genes) > 1:
-                    out[i, self.labels.index("gene_interaction")] = 0.0
+    def _single(self, sample: Genotype, i: int) -> float | None:
+        return next((self.single[k] for k in self._keys(sample, i) if k in self.single), None)
+
+    def predict(self, samples: Sequence[Genotype]) -> torch.Tensor:
+        out = self.mean.expand(len(samples), -1).clone()
+        for row, sample in enumerate(samples):
+            fitness = [self._single(sample, i) for i in range(len(sample.genes))]
+            if None in fitness:
+                continue
+            out[row, self.labels.index("fitness")] = math.prod(fitness)
+            if "gene_interaction" in self.labels and len(fitness) > 1:
+                out[row, self.labels.index("gene_interaction")] = 0.0
         return out
 
 
@@ -68,15 +82,15 @@ class AdditiveRidge:
     def __init__(self, num_genes: int, alpha: float = 1.0):
         self.num_genes, self.alpha = num_genes, alpha
 
-    def _design(self, genotypes: Sequence[Sequence[int]]) -> torch.Tensor:
-        x = torch.zeros(len(genotypes), self.num_genes + 1, dtype=torch.float64)
+    def _design(self, samples: Sequence[Genotype]) -> torch.Tensor:
+        x = torch.zeros(len(samples), self.num_genes + 1, dtype=torch.float64)
         x[:, -1] = 1.0  # intercept
-        for i, genes in enumerate(genotypes):
-            x[i, list(genes)] = 1.0
+        for i, sample in enumerate(samples):
+            x[i, list(sample.genes)] = 1.0
         return x
 
-    def fit(self, genotypes: Sequence[Sequence[int]], y: torch.Tensor) -> AdditiveRidge:
-        x = self._design(genotypes)
+    def fit(self, samples: Sequence[Genotype], y: torch.Tensor) -> AdditiveRidge:
+        x = self._design(samples)
         penalty = self.alpha * torch.eye(x.shape[1], dtype=torch.float64)
         penalty[-1, -1] = 0.0  # the intercept is not shrunk
         self.weights = torch.zeros(x.shape[1], y.shape[1], dtype=torch.float64)
@@ -88,8 +102,8 @@ class AdditiveRidge:
             self.weights[:, j] = torch.linalg.solve(xk.T @ xk + penalty, xk.T @ yk)
         return self
 
-    def predict(self, genotypes: Sequence[Sequence[int]]) -> torch.Tensor:
-        return (self._design(genotypes) @ self.weights).float()
+    def predict(self, samples: Sequence[Genotype]) -> torch.Tensor:
+        return (self._design(samples) @ self.weights).float()
 
 
 ALL_SINGLES = "multiplicative (all singles)"
@@ -105,9 +119,9 @@ def baseline_metrics(data, columns: list[int], labels: list[str]) -> dict:
     from torchcell.train.metrics import metrics_by_size, regression_metrics
 
     y = data.y[:, columns]
-    genotypes = data.genotypes
+    samples = data.samples
     part = {k: v.tolist() for k, v in data.indices.items()}
-    singles = [i for i, g in enumerate(genotypes) if len(g) == 1]
+    singles = [i for i, s in enumerate(samples) if len(s.genes) == 1]
     fitted = [
         (model, part["train"])
         for model in (
@@ -122,11 +136,11 @@ def baseline_metrics(data, columns: list[int], labels: list[str]) -> dict:
         fitted.append((oracle, sorted(set(part["train"]) | set(singles))))
     out = {}
     for model, rows in fitted:
-        model.fit([genotypes[i] for i in rows], y[rows])
+        model.fit([samples[i] for i in rows], y[rows])
         out[model.name] = {}
         for split in ("val", "test"):
-            pred = model.predict([genotypes[i] for i in part[split]])
+            pred = model.predict([samples[i] for i in part[split]])
             out[model.name][split] = regression_metrics(pred, y[part[split]], labels)
-        sizes = torch.tensor([len(genotypes[i]) for i in part["test"]])
+        sizes = torch.tensor([len(samples[i].genes) for i in part["test"]])
         out[model.name]["test_by_size"] = metrics_by_size(pred, y[part["test"]], sizes, labels)
     return out

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger
 
 from torchcell.cell import CellDataModule
@@ -81,6 +81,7 @@ def _quiet_lightning() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
     warnings.filterwarnings("ignore", ".*LeafSpec.*")
+    warnings.filterwarnings("ignore", ".*The `srun` command is available.*")
 
 
 def train(
@@ -102,7 +103,7 @@ def train(
         dirpath=out / "checkpoints", filename="best", monitor="val_loss", mode="min"
     )
     best.CHECKPOINT_NAME_LAST = "last"
-    callbacks = [best]
+    callbacks = [best, RichProgressBar()] if progress_bar else [best]
     if config.patience:
         callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=config.patience))
     for stale in (out / "checkpoints").glob("best*.ckpt"):
