@@ -13,8 +13,8 @@ Nothing in the package reads this script or the full files at run time. What it 
 * ``physical_BIM.txt``: BioGRID ∪ IntAct ∪ MINT physical pairs among those genes (real).
 * ``RegulationTwoColumnTable_both.tsv`` + ``orftogene.txt``: YEASTRACT pairs whose target is a
   chromosome 1/2 gene (real, unchanged).
-* ``yeast-GEM_sample.xml``: a small metabolic model in the yeast-GEM SBML layout, CONSTRUCTED
-  here (textbook glycolysis and neighbours with yeast gene rules), see ``GEM_REACTIONS``.
+* ``yeast-GEM_sample.xml``: Yeast9 (yeast-GEM 9.0.2) restricted to the reactions whose GPR
+  rule names a chromosome 1/2 ORF, written as SBML by cobra (real values).
 * ``Kuzmin2018_TableS1_GENERATED.txt``: trigenic screen rows in the Kuzmin 2018 Table S1 layout,
   GENERATED values (see ``generate_trigenic``).
 * ``strain_ids_and_single_mutant_fitness.tsv``: the Costanzo 2016 single-mutant fitness rows
@@ -165,56 +165,28 @@ def subset_regulation(data: Path, out: Path, targets: set[str]) -> set[str]:
     return regulators
 
 
-# (id, name, {metabolite: coefficient}, gene rule, lower bound, upper bound); metabolite ids end
-# in their compartment (_c cytosol, _m mitochondrion, _e extracellular). Textbook biochemistry.
-GEM_REACTIONS = [
-    ("r_HXK", "hexokinase", {"glc__D_c": -1, "atp_c": -1, "g6p_c": 1, "adp_c": 1, "h_c": 1}, "YFR053C or YGL253W or YCL040W", 0, 1000),
-    ("r_PGI", "glucose-6-phosphate isomerase", {"g6p_c": -1, "f6p_c": 1}, "YBR196C", -1000, 1000),
-    ("r_PFK", "phosphofructokinase", {"f6p_c": -1, "atp_c": -1, "fdp_c": 1, "adp_c": 1, "h_c": 1}, "YGR240C and YMR205C", 0, 1000),
-    ("r_FBA", "fructose-bisphosphate aldolase", {"fdp_c": -1, "dhap_c": 1, "g3p_c": 1}, "YKL060C", -1000, 1000),
-    ("r_TPI", "triose-phosphate isomerase", {"dhap_c": -1, "g3p_c": 1}, "YDR050C", -1000, 1000),
-    ("r_GAPD", "glyceraldehyde-3-phosphate dehydrogenase", {"g3p_c": -1, "nad_c": -1, "pi_c": -1, "13dpg_c": 1, "nadh_c": 1, "h_c": 1}, "YJL052W or YJR009C or YGR192C", -1000, 1000),
-    ("r_PGK", "phosphoglycerate kinase", {"13dpg_c": -1, "adp_c": -1, "3pg_c": 1, "atp_c": 1}, "YCR012W", -1000, 1000),
-    ("r_PGM", "phosphoglycerate mutase", {"3pg_c": -1, "2pg_c": 1}, "YKL152C", -1000, 1000),
-    ("r_ENO", "enolase", {"2pg_c": -1, "pep_c": 1, "h2o_c": 1}, "YGR254W or YHR174W", -1000, 1000),
-    ("r_PYK", "pyruvate kinase", {"pep_c": -1, "adp_c": -1, "h_c": -1, "pyr_c": 1, "atp_c": 1}, "YAL038W or YOR347C", 0, 1000),
-    ("r_PDC", "pyruvate decarboxylase", {"pyr_c": -1, "h_c": -1, "acald_c": 1, "co2_c": 1}, "YLR044C or YLR134W or YGR087C", 0, 1000),
-    ("r_ADH", "alcohol dehydrogenase", {"acald_c": -1, "nadh_c": -1, "h_c": -1, "etoh_c": 1, "nad_c": 1}, "YOL086C or YMR303C or YBR145W", -1000, 1000),
-    ("r_PYRt", "pyruvate mitochondrial transport", {"pyr_c": -1, "h_c": -1, "pyr_m": 1, "h_m": 1}, "(YGL080W and YHR162W) or (YGL080W and YGR243W)", 0, 1000),
-    ("r_PDH", "pyruvate dehydrogenase", {"pyr_m": -1, "coa_m": -1, "nad_m": -1, "accoa_m": 1, "co2_m": 1, "nadh_m": 1}, "YER178W and YBR221C and YNL071W and YFL018C", 0, 1000),
-    ("r_CTPS", "CTP synthase", {"utp_c": -1, "atp_c": -1, "gln__L_c": -1, "h2o_c": -1, "ctp_c": 1, "adp_c": 1, "pi_c": 1, "glu__L_c": 1, "h_c": 2}, "YBL039C or YJR103W", 0, 1000),
-    ("r_GLCt", "glucose transport", {"glc__D_e": -1, "glc__D_c": 1}, "YHR094C or YHR092C or YDR345C", -1000, 1000),
-    ("r_EX_glc", "D-glucose exchange", {"glc__D_e": -1}, "", -10, 1000),
-    ("r_ATPM", "non-growth ATP maintenance", {"atp_c": -1, "h2o_c": -1, "adp_c": 1, "pi_c": 1, "h_c": 1}, "", 0.7, 1000),
-]  # fmt: skip
+def gem_subset(src: Path, orfs: set[str]):
+    """Yeast9 restricted to the reactions whose rule names a gene of ``orfs`` (cobra model).
 
+    Metabolites and genes that no kept reaction uses are removed with them; every value of a
+    kept reaction (id, name, rule, bounds, stoichiometry) is the published one.
+    """
+    import logging
 
-def gem_genes() -> set[str]:
-    import re
-
-    return {g for r in GEM_REACTIONS for g in re.findall(r"Y[A-P][LR]\d{3}[WC](?:-[A-Z])?", r[3])}
-
-
-def write_gem(dst: Path) -> None:
-    """Write GEM_REACTIONS as SBML (level 3, fbc) with cobra, as yeast-GEM's model/yeast-GEM.xml is."""
     import cobra
 
-    model = cobra.Model("yeastGEM_sample", name="yeast-GEM layout sample (constructed)")
-    compartments = {"c": "cytoplasm", "m": "mitochondrion", "e": "extracellular"}
-    model.compartments = compartments
-    metabolites = {}
-    for _, _, stoich, *_ in GEM_REACTIONS:
-        for mid in stoich:
-            if mid not in metabolites:
-                metabolites[mid] = cobra.Metabolite(
-                    mid, name=mid.rsplit("_", 1)[0], compartment=mid.rsplit("_", 1)[1]
-                )
-    for rid, name, stoich, rule, lb, ub in GEM_REACTIONS:
-        reaction = cobra.Reaction(rid, name=name, lower_bound=lb, upper_bound=ub)
-        model.add_reactions([reaction])
-        reaction.add_metabolites({metabolites[m]: c for m, c in stoich.items()})
-        reaction.gene_reaction_rule = rule
-    model.objective = "r_ATPM"
+    logging.getLogger("cobra").setLevel(logging.ERROR)
+    model = cobra.io.load_matlab_model(str(src))
+    drop = [r for r in model.reactions if not any(g.id in orfs for g in r.genes)]
+    model.remove_reactions(drop, remove_orphans=True)
+    model.id = "yeastGEM_sample"
+    return model
+
+
+def write_gem(model, dst: Path) -> None:
+    """Write the subset as SBML (level 3, fbc), the layout of yeast-GEM's model/yeast-GEM.xml."""
+    import cobra
+
     cobra.io.write_sbml_model(model, str(dst))
 
 
@@ -380,13 +352,14 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     orfs = chromosome_orfs(args.data / "sgd/SGD_features.tab.gz")
     regulators = subset_regulation(args.data, args.out, orfs)
+    gem = gem_subset(args.data / "yeast-gem/yeast-GEM-9.0.2.mat", orfs)
     kept = subset_features(
         args.data / "sgd/SGD_features.tab.gz",
         args.out / "SGD_features.tab",
-        regulators | gem_genes(),
+        regulators | {g.id for g in gem.genes},
     )
     genes = set(kept.values())
-    write_gem(args.out / "yeast-GEM_sample.xml")
+    write_gem(gem, args.out / "yeast-GEM_sample.xml")
     used_terms = subset_gaf(
         args.data / "go/gene_association.sgd.2011-12-24.gz",
         args.out / "gene_association.sgd",

@@ -38,7 +38,7 @@ def load_model(path: Path):
         raise SourceError(
             path, None, None, f"unknown model format {suffix!r} (use .xml, .mat or .json)"
         )
-    logging.getLogger("cobra").setLevel(logging.ERROR)
+    logging.getLogger("cobra").setLevel(logging.CRITICAL)  # e.g. "no objective": irrelevant here
     try:
         return reader(str(path))
     except Exception as err:  # noqa: BLE001 - cobra raises many types for a bad file
