@@ -16,7 +16,7 @@ import pytest
 
 from torchcell.graphdb import local_server
 from torchcell.graphdb.connection import Neo4jSettings, open_driver
-from torchcell.paths import SAMPLE_DIR
+from torchcell.paths import PIPELINE, SAMPLE_DIR
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Stages run in the local pool unless a test asks for SLURM (auto would pick SLURM where
@@ -85,6 +85,15 @@ def sample_graph(neo4j, tmp_path_factory):
             str(tmp_path_factory.mktemp("build")),
         )
         yield drv
+
+
+@pytest.fixture(scope="module")
+def sample_dataset(sample_graph, tmp_path_factory) -> Path:
+    """The demo's dataset spec materialized from the sample graph (one shard)."""
+    out = tmp_path_factory.mktemp("dataset")
+    spec = PIPELINE / "datasets/costanzo2016_sample.yaml"
+    run_tc("materialize-dataset", str(spec), "--out", str(out))
+    return out
 
 
 @pytest.fixture

@@ -121,6 +121,24 @@ def test_only_selects_sources(empty_graph, tmp_path):
     assert "GOTerm" in stats.stdout and f"{expected_counts()['GOTerm']:,}" in stats.stdout
 
 
+def test_kuzmin2020_table_loads_into_its_own_dataset(empty_graph, sample_copy, tmp_path):
+    """Kuzmin 2020's Table S1 has Kuzmin 2018's layout; the file name decides the dataset."""
+    (sample_copy / "Kuzmin2018_TableS1_GENERATED.txt").rename(
+        sample_copy / "Kuzmin2020_TableS1_GENERATED.txt"
+    )
+    run_tc(
+        "build-db", "--source-dir", str(sample_copy), "--build-dir", str(tmp_path / "b"),
+        "--only", "kuzmin2020",
+    )  # fmt: skip
+    rows = empty_graph.execute_query(
+        "MATCH (e:Experiment)-[:IN_DATASET]->(d:Dataset) RETURN d.name AS name, count(e) AS n"
+    ).records
+    want = expected_counts()
+    assert {r["name"]: r["n"] for r in rows} == {
+        "kuzmin2020_trigenic": want["digenic"] + want["trigenic"]
+    }
+
+
 def test_malformed_row_exits_nonzero_naming_file_line_field(empty_graph, sample_copy, tmp_path):
     sga = sample_copy / "SGA_sample_GENERATED.txt"
     lines = sga.read_text(encoding="utf-8").split("\n")

@@ -15,24 +15,14 @@ from torchcell.models.dango import load_embeddings
 from torchcell.models.dcell import Ontology, neurons
 from torchcell.models.message_passing import StoichiometricHypergraphConv
 from torchcell.models.set_pooling import SubtractivePMA, masked_attention
-from torchcell.paths import PIPELINE
 from torchcell.train.config import TrainConfig
 from torchcell.train.metrics import pearson
 from torchcell.train.pretrain import pretrain_embeddings
 
-from conftest import run_tc
-
 
 @pytest.fixture(scope="module")
-def dataset(sample_graph, tmp_path_factory):
-    out = tmp_path_factory.mktemp("dataset")
-    run_tc(
-        "materialize-dataset",
-        str(PIPELINE / "datasets/costanzo2016_sample.yaml"),
-        "--out",
-        str(out),
-    )
-    return Neo4jCellDataset(out)
+def dataset(sample_dataset):
+    return Neo4jCellDataset(sample_dataset)
 
 
 @pytest.fixture(scope="module")

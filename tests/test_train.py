@@ -14,15 +14,8 @@ from conftest import run_tc
 
 
 @pytest.fixture(scope="module")
-def data(sample_graph, tmp_path_factory):
-    out = tmp_path_factory.mktemp("dataset")
-    run_tc(
-        "materialize-dataset",
-        str(PIPELINE / "datasets/costanzo2016_sample.yaml"),
-        "--out",
-        str(out),
-    )
-    return out
+def data(sample_dataset):
+    return sample_dataset
 
 
 def test_train_writes_checkpoint_metrics_logs_and_plots(data, tmp_path):

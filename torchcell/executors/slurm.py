@@ -75,6 +75,7 @@ def template_values(name: str, o: SlurmOptions, log_dir: Path, command: str) -> 
     return {
         "stage": name, "partition": o.partition, "account": o.account, "time": o.time, "mem": o.mem,
         "cpus": o.cpus, "gpus": o.gpus, "log_dir": log_dir, "workdir": Path.cwd(), "command": command,
+        "tasks": max(o.gpus, 1),  # one task per GPU: Lightning's DDP under srun
     }  # fmt: skip
 
 

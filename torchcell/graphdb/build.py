@@ -42,8 +42,10 @@ SUMMARY = "build.json"
 DONE = "done.json"
 SHARED = "shared"
 QUARANTINE = "quarantine.tsv"
+TRIGENIC = {"kuzmin2018": kuzmin.KUZMIN2018, "kuzmin2020": kuzmin.KUZMIN2020}
+"""Catalog key → dataset of the screens in the Kuzmin Table S1 layout."""
 DATASETS = {
-    d.name: d for d in (costanzo2016.SMF_DATASET, costanzo2016.DMF_DATASET, kuzmin.KUZMIN2018)
+    d.name: d for d in (costanzo2016.SMF_DATASET, costanzo2016.DMF_DATASET, *TRIGENIC.values())
 }
 WHOLE_FILE_JOBS = ["genome", "go", "gem", "physical", "regulation"]
 
@@ -152,11 +154,12 @@ def _screens(plan: BuildPlan, rows: tuple[int, int], rejects: Rejects) -> list[E
         smf, sga = plan.files["costanzo2016"]
         tables += [costanzo2016.parse_single_mutants(Path(p), rejects, rows) for p in smf]
         tables += [costanzo2016.parse_double_mutants(Path(p), rejects, rows) for p in sga]
-    if "kuzmin2018" in plan.files:
-        tables += [
-            kuzmin.parse_trigenic(Path(p), kuzmin.KUZMIN2018, rejects, rows)
-            for p in plan.files["kuzmin2018"][0]
-        ]
+    for key, dataset in TRIGENIC.items():
+        if key in plan.files:
+            tables += [
+                kuzmin.parse_trigenic(Path(p), dataset, rejects, rows)
+                for p in plan.files[key][0]
+            ]
     return tables
 
 

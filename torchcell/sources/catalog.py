@@ -53,6 +53,8 @@ SOURCES: dict[str, Source] = {
                "Data File S1", "Costanzo et al., Science 353:aaf1420 (2016)", "cite the paper"),
         Source("kuzmin2018", ("Kuzmin2018_TableS1*.txt*",), (None,), "Table S1",
                "Kuzmin et al., Science 360:eaao1729 (2018)", "cite the paper"),
+        Source("kuzmin2020", ("Kuzmin2020_TableS1*.txt*",), (None,), "Table S1 (794,774 rows)",
+               "Kuzmin et al., Science 368:eaaz5667 (2020)", "cite the paper"),
     ]
 }  # fmt: skip
 

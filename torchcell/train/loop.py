@@ -86,7 +86,8 @@ def _quiet_lightning() -> None:
 
 def train(
     config: TrainConfig, progress_bar: bool = True, log: Callable[[str], None] = print
-) -> TrainResult:
+) -> TrainResult | None:
+    """Fit, test with the kept checkpoint, write the results; None on non-zero DDP ranks."""
     _quiet_lightning()
     L.seed_everything(config.seed, workers=True, verbose=False)
     data = data_module(config)
@@ -125,7 +126,7 @@ def train(
     best_epoch = int(checkpoint["epoch"]) + 1
     trainer.test(module, loaders["test"], ckpt_path=best.best_model_path, verbose=False)
     if not trainer.is_global_zero:
-        return None  # type: ignore[return-value]
+        return None
     test = module.test_result
     history = module.history
     val = history[best_epoch - 1]["val"]
