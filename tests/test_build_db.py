@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import cobra
 import pytest
 
@@ -137,6 +140,22 @@ def test_kuzmin2020_table_loads_into_its_own_dataset(empty_graph, sample_copy, t
     assert {r["name"]: r["n"] for r in rows} == {
         "kuzmin2020_trigenic": want["digenic"] + want["trigenic"]
     }
+
+
+def test_biogrid_links_keep_their_evidence_in_the_graph(empty_graph, sample_copy, tmp_path):
+    fixture = Path(__file__).parent / "fixtures"
+    for path in fixture.glob("BIOGRID-*.tab3.txt"):
+        shutil.copy(path, sample_copy / path.name)
+    run_tc(
+        "build-db", "--source-dir", str(sample_copy), "--build-dir", str(tmp_path / "b"),
+        "--only", "biogrid", "--loader", "bulk",
+    )  # fmt: skip
+    rows = empty_graph.execute_query(
+        "MATCH (a:Gene)-[p:PHYSICAL {source: 'biogrid'}]->(b:Gene) "
+        "RETURN a.id AS a, b.id AS b, p.score AS score, p.systems AS systems ORDER BY score DESC, a"
+    ).records
+    assert len(rows) == 6 and all(r["a"] < r["b"] for r in rows)
+    assert rows[0]["score"] == 2.0 and rows[0]["systems"] == ["Affinity Capture-MS", "Two-hybrid"]
 
 
 def test_malformed_row_exits_nonzero_naming_file_line_field(empty_graph, sample_copy, tmp_path):

@@ -5,13 +5,22 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from torchcell.errors import SourceError
 from torchcell.graphdb.build import build_shard, plan_build
 from torchcell.paths import SAMPLE_DIR
 from torchcell.schema import Environment, Experiment, Perturbation
-from torchcell.sources import costanzo2016, gene_ontology, interactions, kuzmin, sgd, yeast_gem
+from torchcell.sources import (
+    biogrid,
+    costanzo2016,
+    gene_ontology,
+    interactions,
+    kuzmin,
+    sgd,
+    yeast_gem,
+)
 
 from sample_counts import expected_counts
 
@@ -215,3 +224,39 @@ def test_quarantine_keeps_going_and_records_every_bad_row(tmp_path):
     assert len(rejected) == 3  # header + 2
     assert "\t3\tDouble mutant fitness\t'0.95x2' is not a finite number" in rejected[1]
     assert "\t9\tQuery Strain ID\tgene 'YZZ999W' is not in the genome" in rejected[2]
+
+
+BIOGRID = (
+    Path(__file__).parent
+    / "fixtures/BIOGRID-ORGANISM-Saccharomyces_cerevisiae_S288c-CONSTRUCTED.tab3.txt"
+)
+
+
+def test_biogrid_tab3_pairs_evidence_and_left_out_rows():
+    genes = sgd.parse_genes(FEATURES)
+    part = biogrid.parse_biogrid(BIOGRID, genes)
+    links = part.relationships["PHYSICAL"]
+    rows = [line.rstrip("\n").split("\t") for line in BIOGRID.open()][1:]
+    physical = [r for r in rows if r[12] == "physical" and r[15] == r[16] == "559292"]
+    pairs = {tuple(sorted(r[5:7])) for r in physical}
+    assert set(zip(links["start"], links["end"], strict=True)) == pairs
+    assert links.height == 6 and links["score"].sum() == len(physical) == 8
+    two = links.filter(pl.col("score") == 2)
+    assert two["systems"].to_list() == [["Affinity Capture-MS", "Two-hybrid"]] * 2
+    assert part.notes["biogrid: genetic or non-S288C rows left out"] == 2
+
+
+def test_biogrid_names_a_missing_column_and_an_unknown_gene(tmp_path):
+    genes = sgd.parse_genes(FEATURES)
+    text = BIOGRID.read_text()
+    broken = tmp_path / "missing.tab3.txt"
+    broken.write_text(text.replace("Experimental System Type", "System Type", 1))
+    with pytest.raises(SourceError, match="Experimental System Type"):
+        biogrid.parse_biogrid(broken, genes)
+    unknown = tmp_path / "unknown.tab3.txt"
+    lines = text.splitlines()
+    first = lines[1].split("\t")
+    lines[1] = "\t".join([*first[:5], "YXX999W", *first[6:]])
+    unknown.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SourceError, match=r"line 2.*YXX999W"):
+        biogrid.parse_biogrid(unknown, genes)

@@ -31,7 +31,15 @@ from torchcell.executors.faults import die_at_start
 from torchcell.graphdb.csv_shards import read_part, write_headers, write_part
 from torchcell.graphdb.model import NODES, RELATIONSHIPS
 from torchcell.schema import environment_id
-from torchcell.sources import costanzo2016, gene_ontology, interactions, kuzmin, sgd, yeast_gem
+from torchcell.sources import (
+    biogrid,
+    costanzo2016,
+    gene_ontology,
+    interactions,
+    kuzmin,
+    sgd,
+    yeast_gem,
+)
 from torchcell.sources.catalog import find, select
 from torchcell.sources.experiments import FIELD, ExperimentTables
 from torchcell.sources.parts import GraphPart
@@ -47,7 +55,7 @@ TRIGENIC = {"kuzmin2018": kuzmin.KUZMIN2018, "kuzmin2020": kuzmin.KUZMIN2020}
 DATASETS = {
     d.name: d for d in (costanzo2016.SMF_DATASET, costanzo2016.DMF_DATASET, *TRIGENIC.values())
 }
-WHOLE_FILE_JOBS = ["genome", "go", "gem", "physical", "regulation"]
+WHOLE_FILE_JOBS = ["genome", "go", "gem", "physical", "biogrid", "regulation"]
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,8 @@ def _whole_file_parts(
             )
             for p in plan.files["physical"][0]
         ]
+    if job == "biogrid":
+        return [biogrid.parse_biogrid(Path(p), genes, rejects) for p in plan.files["biogrid"][0]]
     if job == "regulation":
         names = plan.file("regulation", 1)
         return [
@@ -157,8 +167,7 @@ def _screens(plan: BuildPlan, rows: tuple[int, int], rejects: Rejects) -> list[E
     for key, dataset in TRIGENIC.items():
         if key in plan.files:
             tables += [
-                kuzmin.parse_trigenic(Path(p), dataset, rejects, rows)
-                for p in plan.files[key][0]
+                kuzmin.parse_trigenic(Path(p), dataset, rejects, rows) for p in plan.files[key][0]
             ]
     return tables
 

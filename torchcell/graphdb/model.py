@@ -67,7 +67,8 @@ RELATIONSHIPS = {
         RelType("ANNOTATED", "Gene", "GOTerm", {"evidence": "string", "references": "string[]"}, ("evidence",)),
         RelType("STOICH", "Reaction", "Metabolite", {"coefficient": "double"}),
         RelType("CATALYZES", "Gene", "Reaction"),
-        RelType("PHYSICAL", "Gene", "Gene", {"source": "string", "score": "double"}, ("source",)),
+        RelType("PHYSICAL", "Gene", "Gene", {"source": "string", "score": "double",
+                "systems": "string[]", "publications": "string[]"}, ("source",)),
         RelType("REGULATES", "Gene", "Gene", {"source": "string"}, ("source",)),
     ]
 }  # fmt: skip

@@ -47,6 +47,8 @@ SOURCES: dict[str, Source] = {
                "yeast-GEM 9.x (Yeast9)", "Zhang et al., Mol Syst Biol 2024", "CC BY 4.0"),
         Source("physical", ("physical_*.txt*",), (None,), "BioGRID ∪ IntAct ∪ MINT union (BIM)",
                "BioGRID (Oughtred et al. 2021), IntAct, MINT", "see each database"),
+        Source("biogrid", ("BIOGRID-*.tab3.txt*",), (None,), "TAB 3.0 release file (organism S288C)",
+               "BioGRID (Oughtred et al., Protein Sci 2021)", "MIT (BioGRID data)"),
         Source("regulation", ("RegulationTwoColumnTable_*.tsv*", "orftogene.txt"), (None, None),
                "YEASTRACT documented regulations", "Teixeira et al., NAR (YEASTRACT)", "YEASTRACT terms"),
         Source("costanzo2016", ("strain_ids_and_single_mutant_fitness.tsv*", "SGA_*.txt*"), (None, None),
