@@ -17,9 +17,12 @@ def test_select_always_includes_the_genome():
         select(["biogrid2030"])
 
 
+NOT_IN_SAMPLE = {"biogrid", "kuzmin2020"}  # no offline copy: tests use tests/fixtures, a rename
+
+
 def test_every_source_is_found_in_the_sample():
     for source in SOURCES.values():
-        assert all(find(source, SAMPLE_DIR)), source.key
+        assert all(find(source, SAMPLE_DIR)) == (source.key not in NOT_IN_SAMPLE), source.key
 
 
 def test_fetch_downloads_once_and_checks_sha256(tmp_path):
@@ -37,3 +40,30 @@ def test_fetch_downloads_once_and_checks_sha256(tmp_path):
         fetch(url, tmp_path / "cache", digest)
     with pytest.raises(TorchCellError, match="cannot download"):
         fetch((tmp_path / "missing.txt").as_uri(), tmp_path / "cache2")
+
+
+def test_pinned_sources_name_a_commit_and_a_checksum_per_file():
+    pinned = [s for s in SOURCES.values() if s.sha256]
+    assert {s.key for s in pinned} >= {"gem", "physical", "regulation"}
+    for source in pinned:
+        assert len(source.sha256) == len(source.urls)
+        for url, digest in zip(source.urls, source.sha256, strict=True):
+            assert digest is None or (len(digest) == 64 and int(digest, 16) >= 0)
+            assert (
+                url is None or digest is None or any(len(part) == 40 for part in url.split("/"))
+            ), f"{url}: a pinned checksum needs a URL at a fixed commit"
+
+
+def test_fetch_sources_saves_under_the_name_the_build_finds(tmp_path, monkeypatch):
+    """A pinned file whose URL name differs from the published pattern is saved under it."""
+    import torchcell.sources.catalog as catalog
+
+    original = SAMPLE_DIR / "physical_BIM.txt"
+    source = catalog.Source(
+        "physical", ("physical_*.txt*",), ((tmp_path / "BIM.txt").as_uri(),), "v", "c", "l",
+        (sha256_file(original),), ("physical_BIM.txt",),
+    )  # fmt: skip
+    (tmp_path / "BIM.txt").write_bytes(original.read_bytes())
+    fetched, by_hand = catalog.fetch_sources([source], tmp_path / "sources")
+    assert [p.name for p in fetched] == ["physical_BIM.txt"] and not by_hand
+    assert all(find(source, tmp_path / "sources"))

@@ -28,9 +28,14 @@ class Source:
     version: str
     citation: str
     license: str
-    sha256: str | None = None
-    """Pinned checksum of the file at ``url``; None: recorded in the Build node at first use."""
+    sha256: tuple[str | None, ...] = ()
+    """Pinned checksum of each file at its URL (a URL at a fixed commit); None or absent for a
+    URL that moves with each release (its checksum is recorded in the Build node at use)."""
+    saved_as: tuple[str | None, ...] = ()
+    """The name a downloaded file gets where the URL's own name does not match ``files``."""
 
+
+GITHUB = "https://raw.githubusercontent.com"
 
 SOURCES: dict[str, Source] = {
     s.key: s
@@ -42,15 +47,24 @@ SOURCES: dict[str, Source] = {
                ("http://purl.obolibrary.org/obo/go/go-basic.obo",
                 "http://current.geneontology.org/annotations/sgd.gaf.gz"), "GO release of the file",
                "Gene Ontology Consortium; SGD annotations", "CC BY 4.0"),
-        Source("gem", ("yeast-GEM*.xml",),
-               ("https://raw.githubusercontent.com/SysBioChalmers/yeast-GEM/main/model/yeast-GEM.xml",),
-               "yeast-GEM 9.x (Yeast9)", "Zhang et al., Mol Syst Biol 2024", "CC BY 4.0"),
-        Source("physical", ("physical_*.txt*",), (None,), "BioGRID ∪ IntAct ∪ MINT union (BIM)",
-               "BioGRID (Oughtred et al. 2021), IntAct, MINT", "see each database"),
+        Source("gem", ("yeast-GEM*.xml|yeast-GEM*.mat",),
+               (f"{GITHUB}/SysBioChalmers/yeast-GEM/a2a672e367ae22eaf9a44228d6ad69eb4ce5f6b6/model/yeast-GEM.mat",),
+               "yeast-GEM 9.0.2 (Yeast9)", "Zhang et al., Mol Syst Biol 2024", "CC BY 4.0",
+               ("a4949fd2bf13ce13a357fbde56c389fa6b53492065352ac701848dc5ea714927",)),
+        Source("physical", ("physical_*.txt*",),
+               (f"{GITHUB}/YSHebron/scl-bioinfo/f972e12ddb55024bffebe14b4b78fafa1c24eab5/data/Yeast/Integrated/BIM.txt",),
+               "BioGRID ∪ IntAct ∪ MINT union (BIM)", "BioGRID (Oughtred et al. 2021), IntAct, MINT",
+               "see each database", ("75a4be9d44dded421bd0f102f4471181b3e252460ec69d00f05c768ed681558f",),
+               ("physical_BIM.txt",)),
         Source("biogrid", ("BIOGRID-*.tab3.txt*",), (None,), "TAB 3.0 release file (organism S288C)",
                "BioGRID (Oughtred et al., Protein Sci 2021)", "MIT (BioGRID data)"),
-        Source("regulation", ("RegulationTwoColumnTable_*.tsv*", "orftogene.txt"), (None, None),
-               "YEASTRACT documented regulations", "Teixeira et al., NAR (YEASTRACT)", "YEASTRACT terms"),
+        Source("regulation", ("RegulationTwoColumnTable_*.tsv*", "orftogene.txt"),
+               (f"{GITHUB}/itotoma/Yeastract_TF_Network/d9fb670035860edd6f97d953b587e4e0b119b2f2/RegulationTwoColumnTable_both.tsv",
+                f"{GITHUB}/itotoma/Yeastract_TF_Network/d9fb670035860edd6f97d953b587e4e0b119b2f2/orftogene.txt"),
+               "YEASTRACT documented regulations (DNA binding and expression, 2021 export)",
+               "Teixeira et al., NAR (YEASTRACT)", "YEASTRACT terms",
+               ("ea0a6d4248ee19e914fce0e91718c8800f7ca7b9ee1ae1c6c09b913e1cd4bd1b",
+                "1ea35d0b4f10182e2ed7590360d32744d0a7e393bf172eb17a421107f60355f5")),
         Source("costanzo2016", ("strain_ids_and_single_mutant_fitness.tsv*", "SGA_*.txt*"), (None, None),
                "Data File S1", "Costanzo et al., Science 353:aaf1420 (2016)", "cite the paper"),
         Source("kuzmin2018", ("Kuzmin2018_TableS1*.txt*",), (None,), "Table S1",
@@ -82,11 +96,13 @@ def find(source: Source, source_dir: Path) -> list[list[Path]]:
     return found
 
 
-def fetch(url: str, cache_dir: Path, sha256: str | None = None) -> Path:
-    """Download ``url`` into ``cache_dir`` once (``file://`` works too) and check its sha256."""
+def fetch(url: str, cache_dir: Path, sha256: str | None = None, name: str | None = None) -> Path:
+    """Download ``url`` into ``cache_dir`` once (``file://`` works too) and check its sha256.
+
+    The file keeps the URL's name, or ``name``."""
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    dest = cache_dir / url.rstrip("/").rsplit("/", 1)[-1]
+    dest = cache_dir / (name or url.rstrip("/").rsplit("/", 1)[-1])
     if not dest.exists():
         tmp = dest.with_name(dest.name + ".part")
         try:
@@ -107,9 +123,11 @@ def fetch_sources(sources: list[Source], dest: Path) -> tuple[list[Path], list[s
     """Download every file that has a URL into ``dest``; return them and the files to get by hand."""
     fetched, by_hand = [], []
     for source in sources:
-        for pattern, url in zip(source.files, source.urls, strict=True):
+        for i, (pattern, url) in enumerate(zip(source.files, source.urls, strict=True)):
             if url is None:
                 by_hand.append(f"{source.key}: {pattern.split('|')[0]} ({source.citation})")
             else:
-                fetched.append(fetch(url, dest, source.sha256))
+                pin = source.sha256[i] if i < len(source.sha256) else None
+                name = source.saved_as[i] if i < len(source.saved_as) else None
+                fetched.append(fetch(url, dest, pin, name))
     return fetched, by_hand
