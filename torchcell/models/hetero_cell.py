@@ -23,44 +23,37 @@ from torch_geometric.nn.aggr import SetTransformerAggregation
 from torchcell.cell.graph import CellGraph
 from torchcell.models.base import ModelOutput, perturbed_sets, removed_genes
 from torchcell.models.gene_set import mlp
-from torchcell.models.message_passing import HeteroCellLayer, inverse_degree
+from torchcell.models.message_passing import EdgeSets, HeteroCellLayer, inverse_degree
 from torchcell.models.set_pooling import CellSetPool
 from torchcell.schema.records import PERTURBATION_KINDS
 
 
-class CellGraphBuffers(nn.Module):
-    """The wildtype edges and their normalization weights, as buffers that follow the model."""
+class CellGraphBuffers(EdgeSets):
+    """The wildtype's edges with their normalization weights (see ``HeteroCellLayer``)."""
 
     def __init__(self, cell: CellGraph):
         super().__init__()
-        n_gene, n_rxn = len(cell.genes), len(cell.reactions)
+        n_gene, n_rxn, n_met = len(cell.genes), len(cell.reactions), len(cell.metabolites)
         physical = torch.cat([cell.physical, cell.physical.flip(0)], dim=1)
         degree = torch.bincount(physical[1], minlength=n_gene).float().clamp_min(1)
-        self._edges("physical", physical, degree[physical[0]].rsqrt() * degree[physical[1]].rsqrt())
-        regulatory = cell.regulatory
-        self._edges("regulates", regulatory, inverse_degree(regulatory[1], n_gene)[regulatory[1]])
-        back = regulatory.flip(0)
-        self._edges("regulated_by", back, inverse_degree(back[1], n_gene)[back[1]])
+        norm = degree[physical[0]].rsqrt() * degree[physical[1]].rsqrt()
+        self.add("physical", physical, norm, n_gene, n_gene)
+        for name, index in (
+            ("regulates", cell.regulatory),
+            ("regulated_by", cell.regulatory.flip(0)),
+        ):
+            self.add(name, index, inverse_degree(index[1], n_gene)[index[1]], n_gene, n_gene)
         gpr = cell.gpr_edges
-        self._edges("gpr_to_reaction", gpr, inverse_degree(gpr[1], n_rxn)[gpr[1]])
-        self._edges("gpr_to_gene", gpr.flip(0), inverse_degree(gpr[0], n_gene)[gpr[0]])
+        self.add("gpr_to_reaction", gpr, inverse_degree(gpr[1], n_rxn)[gpr[1]], n_gene, n_rxn)
+        back = gpr.flip(0)
+        self.add("gpr_to_gene", back, inverse_degree(back[1], n_gene)[back[1]], n_rxn, n_gene)
         met, rxn = cell.stoich_index
         coefficient = cell.stoich_coefficient.float()
         magnitude = coefficient.abs()
-        self.register_buffer("stoich_index", cell.stoich_index.clone())
-        self.register_buffer("stoich_coefficient", coefficient)
-        self.register_buffer("stoich_edge_norm", inverse_degree(rxn, n_rxn, magnitude)[rxn])
-        self.register_buffer(
-            "stoich_node_norm", inverse_degree(met, len(cell.metabolites), magnitude)[met]
-        )
-
-    def _edges(self, name: str, index: torch.Tensor, weight: torch.Tensor) -> None:
-        self.register_buffer(f"{name}_index", index.clone())
-        self.register_buffer(f"{name}_weight", weight.float())
-
-    def edges(self, name: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        index = getattr(self, f"{name}_index")
-        return index[0], index[1], getattr(self, f"{name}_weight")
+        edge_norm = inverse_degree(rxn, n_rxn, magnitude)[rxn]
+        node_norm = inverse_degree(met, n_met, magnitude)[met]
+        self.add("stoich_in", cell.stoich_index, coefficient * edge_norm, n_met, n_rxn)
+        self.add("stoich_out", cell.stoich_index.flip(0), coefficient * node_norm, n_rxn, n_met)
 
 
 class HeteroCell(nn.Module):
