@@ -94,3 +94,19 @@ def test_pretrain_dango_then_train_dango(data, tmp_path):
     )  # fmt: skip
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["model"] == "dango" and metrics["test"]["fitness"]["n"] > 0
+
+
+def test_two_process_ddp_on_cpu_scores_every_sample_once(data, tmp_path):
+    """--devices 2 runs Lightning's DDP (gloo on CPU); the distributed sampler pads the last
+    round with repeats, which must not reach the metrics."""
+    out = tmp_path / "ddp"
+    result = run_tc(
+        "train", str(PIPELINE / "train/demo.yaml"), "--dataset", str(data), "--output", str(out),
+        "--epochs", "1", "--devices", "2", "--no-progress",
+    )  # fmt: skip
+    assert result.stdout.count("checkpoint ") == 1  # rank 0 alone reports
+    metrics = json.loads((out / "metrics.json").read_text())
+    baseline = metrics["baselines"]["mean"]
+    for part in ("val", "test"):
+        for label, m in metrics[part].items():
+            assert m["n"] == baseline[part][label]["n"], (part, label)

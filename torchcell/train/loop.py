@@ -112,6 +112,9 @@ def train(
     trainer = L.Trainer(
         max_epochs=config.epochs, accelerator=config.accelerator, devices=config.devices,
         precision=config.precision, callbacks=callbacks, logger=_loggers(out),
+        # DDP must allow parameters without a gradient in a step (e.g. DCell's root has an
+        # auxiliary head the loss leaves out, HeteroCell's last metabolite update feeds nothing)
+        strategy="ddp_find_unused_parameters_true" if config.devices > 1 else "auto",
         enable_progress_bar=progress_bar, enable_model_summary=False, num_sanity_val_steps=0,
         log_every_n_steps=1, deterministic="warn",
     )  # fmt: skip

@@ -78,18 +78,27 @@ class CellModule(L.LightningModule):
     def test_step(self, batch, batch_idx):
         self._collect(batch)
 
-    def _gathered(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _gathered(self, loader) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Predictions, targets and genotype sizes of the whole split, each sample once.
+
+        With several ranks, the distributed sampler deals sample i to rank i mod world and pads
+        the last round with repeats; interleaving the ranks' outputs restores the dataset order
+        and cutting at the dataset's length drops the repeats.
+        """
         pred, target, sizes = (torch.cat(t) for t in zip(*self._outputs, strict=True))
         self._outputs = []
         if self.trainer.world_size > 1:
-            pred, target, sizes = (self.all_gather(t).flatten(0, 1) for t in (pred, target, sizes))
+            n = len(loader.dataset)
+            pred, target, sizes = (
+                self.all_gather(t).transpose(0, 1).flatten(0, 1)[:n] for t in (pred, target, sizes)
+            )
         return pred, target, sizes
 
     def in_label_units(self, z: torch.Tensor) -> torch.Tensor:
         return z * self.label_std + self.label_mean
 
-    def _evaluate(self) -> dict:
-        pred, target, sizes = self._gathered()
+    def _evaluate(self, loader) -> dict:
+        pred, target, sizes = self._gathered(loader)
         loss = float(masked_mse(pred, target))
         pred, target = self.in_label_units(pred).cpu(), self.in_label_units(target).cpu()
         return {
@@ -104,7 +113,7 @@ class CellModule(L.LightningModule):
         if self.trainer.sanity_checking:
             self._outputs = []
             return
-        result = self._evaluate()
+        result = self._evaluate(self.trainer.val_dataloaders)
         self.log("val_loss", result["loss"], sync_dist=False)
         for label, m in result["metrics"].items():
             self.log(f"val_pearson_{label}", m["pearson"])
@@ -130,4 +139,4 @@ class CellModule(L.LightningModule):
             )
 
     def on_test_epoch_end(self):
-        self.test_result = self._evaluate()
+        self.test_result = self._evaluate(self.trainer.test_dataloaders)
