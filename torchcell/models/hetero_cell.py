@@ -109,10 +109,12 @@ class HeteroCell(nn.Module):
         h = self.encode()
         removed = removed_genes(batch, len(self.cell.genes))
         lost_reactions = self.cell.reaction_removed(removed)
-        none = lambda mask: torch.zeros_like(mask[:1])  # noqa: E731 - the wildtype: nothing removed
-        gene_delta = self.gene_pool(h["gene"], removed) - self.gene_pool(h["gene"], none(removed))
+        # each pooling minus the wildtype's (nothing removed)
+        gene_delta = self.gene_pool(h["gene"], removed) - self.gene_pool(
+            h["gene"], torch.zeros_like(removed[:1])
+        )
         reaction_delta = self.reaction_pool(h["reaction"], lost_reactions) - self.reaction_pool(
-            h["reaction"], none(lost_reactions)
+            h["reaction"], torch.zeros_like(lost_reactions[:1])
         )
         sample, _ = perturbed_sets(batch)
         members = h["gene"][batch["gene"].perturbed] + self.kind(batch["gene"].perturbed_kind)

@@ -15,7 +15,7 @@ import torch
 from torchcell.errors import TorchCellError
 from torchcell.models import build_model
 from torchcell.train.config import TrainConfig
-from torchcell.train.loop import _quiet_lightning, data_module, label_columns
+from torchcell.train.loop import data_module, label_columns, quiet_lightning
 from torchcell.train.module import CellModule
 
 
@@ -39,7 +39,7 @@ def evaluate(
             "accelerator": accelerator,
         }
     )
-    _quiet_lightning()
+    quiet_lightning()
     data = data_module(config)
     if data.dataset.genes != raw["genes"]:
         raise TorchCellError(

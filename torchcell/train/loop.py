@@ -76,7 +76,7 @@ def _loggers(out: Path) -> list:
     return loggers
 
 
-def _quiet_lightning() -> None:
+def quiet_lightning() -> None:
     for name in ("lightning.pytorch", "lightning.fabric", "lightning_fabric"):
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
@@ -88,7 +88,7 @@ def train(
     config: TrainConfig, progress_bar: bool = True, log: Callable[[str], None] = print
 ) -> TrainResult | None:
     """Fit, test with the kept checkpoint, write the results; None on non-zero DDP ranks."""
-    _quiet_lightning()
+    quiet_lightning()
     L.seed_everything(config.seed, workers=True, verbose=False)
     data = data_module(config)
     columns = label_columns(config, data)
