@@ -5,6 +5,7 @@ Each command parses its options and calls one library function; see ``tc COMMAND
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import typer
@@ -12,6 +13,9 @@ from rich.table import Table
 
 from torchcell.cli.ui import console, progress_bar, user_errors
 from torchcell.paths import SAMPLE_DIR
+
+# torch_geometric still calls torch.jit.script at import; the deprecation is not the user's
+warnings.filterwarnings("ignore", ".*torch.jit.script.*", FutureWarning)
 
 app = typer.Typer(
     help=(

@@ -65,7 +65,7 @@ class EdgeSets(nn.Module):
         if key not in self._matrices:
             n_src, n_dst = self.sizes[name]
             self._matrices[key] = torch.sparse_coo_tensor(
-                torch.stack([dst, src]), weight, (n_dst, n_src)
+                torch.stack([dst, src]), weight, (n_dst, n_src), check_invariants=False
             ).coalesce()
         return torch.sparse.mm(self._matrices[key], x.to(weight.dtype)).to(x.dtype)
 
