@@ -27,6 +27,9 @@ def test_train_writes_checkpoint_metrics_logs_and_plots(data, tmp_path):
     assert "val pearson fitness" in result.stdout
     metrics = json.loads((out / "metrics.json").read_text())
     assert len(metrics["history"]) == 4
+    assert metrics["train"]["fitness"]["n"] == metrics["splits"]["train"]  # every label measured
+    mean_mse = metrics["baselines"]["mean"]["test"]["fitness"]["mse"]
+    assert metrics["train"]["fitness"]["mse"] < mean_mse  # the kept model fits its training data
     # Fitness carries real signal (single-mutant fitness drives double-mutant fitness); on a
     # random split the genes of validation samples were seen in training.
     assert metrics["val"]["fitness"]["pearson"] > 0.6

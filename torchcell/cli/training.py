@@ -139,7 +139,8 @@ def register(app: typer.Typer) -> None:
             result = train(cfg, progress_bar=progress, log=console.print)
         if result is None:  # another rank of a multi-device run: rank 0 reports
             return
-        rows = metrics_rows(cfg.model, "val", result.val)
+        rows = metrics_rows(cfg.model, "train", result.train)
+        rows += metrics_rows(cfg.model, "val", result.val)
         rows += metrics_rows(cfg.model, "test", result.test, result.test_by_size)
         rows += baseline_rows(result, "test")
         print_table(

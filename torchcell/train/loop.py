@@ -43,6 +43,7 @@ class TrainResult:
     checkpoint: Path
     metrics_file: Path
     best_epoch: int
+    train: dict
     val: dict
     test: dict
     test_by_size: dict
@@ -123,14 +124,17 @@ def train(
         f"training {config.model} ({sum(p.numel() for p in model.parameters()):,} parameters) on "
         f"{sizes['train']} samples ({config.split} split), validating on {sizes['val']}"
     )
-    loaders = {part: data.loader(part) for part in ("train", "val", "test")}
-    trainer.fit(module, loaders["train"], loaders["val"])
+    trainer.fit(module, data.loader("train"), data.loader("val"))
     checkpoint = torch.load(best.best_model_path, map_location="cpu", weights_only=False)
     best_epoch = int(checkpoint["epoch"]) + 1
-    trainer.test(module, loaders["test"], ckpt_path=best.best_model_path, verbose=False)
+    scores = {}  # the kept checkpoint on the training split (unshuffled) and the test split
+    for part in ("train", "test"):
+        loader = data.loader(part, shuffle=False)
+        trainer.test(module, loader, ckpt_path=best.best_model_path, verbose=False)
+        scores[part] = module.test_result
     if not trainer.is_global_zero:
         return None
-    test = module.test_result
+    test = scores["test"]
     history = module.history
     val = history[best_epoch - 1]["val"]
     baselines = baseline_metrics(data, columns, config.labels)
@@ -152,7 +156,8 @@ def train(
     metrics_file = write_json(
         out / METRICS,
         {
-            "best_epoch": best_epoch, "val": val, "test": test["metrics"],
+            "best_epoch": best_epoch, "train": scores["train"]["metrics"], "val": val,
+            "test": test["metrics"],
             "test_by_size": test["by_size"], "baselines": baselines, "history": history,
             "splits": sizes, "config": config.model_dump(mode="json"),
         },
@@ -165,6 +170,7 @@ def train(
         checkpoint_file,
         metrics_file,
         best_epoch,
+        scores["train"]["metrics"],
         val,
         test["metrics"],
         test["by_size"],
