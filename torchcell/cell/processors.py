@@ -40,10 +40,19 @@ def _perturbation(data: CellData, record: StoredExperiment) -> None:
     data.num_perturbed = torch.tensor([len(record.genes)], dtype=torch.long)
 
 
+def perturbed_sets(batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """(sample of each perturbed gene, position within its sample), both (K,)."""
+    counts = batch.num_perturbed
+    sample = torch.repeat_interleave(torch.arange(counts.numel(), device=counts.device), counts)
+    start = torch.cumsum(counts, 0) - counts
+    position = torch.arange(sample.numel(), device=counts.device) - start[sample]
+    return sample, position
+
+
 def removed_genes(batch, num_genes: int) -> torch.Tensor:
     """(B, N) bool of deleted genes from a batch's ``perturbed`` and ``num_perturbed``."""
     counts = batch.num_perturbed
-    sample = torch.repeat_interleave(torch.arange(counts.numel(), device=counts.device), counts)
+    sample, _ = perturbed_sets(batch)
     removed = torch.zeros(counts.numel(), num_genes, dtype=torch.bool, device=counts.device)
     removed[sample, batch["gene"].perturbed] = True
     return removed

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from torchcell.cell.processors import removed_genes
+from torchcell.cell.processors import perturbed_sets, removed_genes
 
 __all__ = ["ModelOutput", "perturbed_sets", "removed_genes"]
 
@@ -26,12 +26,3 @@ class ModelOutput:
     """(B, D) the representation the head reads (SupCR uses it)."""
     auxiliary: torch.Tensor | None = None
     """(B, T, L) one prediction per GO term (DCell)."""
-
-
-def perturbed_sets(batch) -> tuple[torch.Tensor, torch.Tensor]:
-    """(sample of each perturbed gene, position within its sample), both (K,)."""
-    counts = batch.num_perturbed
-    sample = torch.repeat_interleave(torch.arange(counts.numel(), device=counts.device), counts)
-    start = torch.cumsum(counts, 0) - counts
-    position = torch.arange(sample.numel(), device=counts.device) - start[sample]
-    return sample, position
