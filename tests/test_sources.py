@@ -7,6 +7,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from torchcell.errors import SourceError
 from torchcell.graphdb.build import build_shard, plan_build
@@ -21,6 +23,7 @@ from torchcell.sources import (
     sgd,
     yeast_gem,
 )
+from torchcell.sources.experiments import sort_across
 
 from sample_counts import expected_counts
 
@@ -134,6 +137,23 @@ def test_parser_ids_equal_schema_ids():
         gene_interaction=row["gene_interaction"],
     )
     assert record.id == row["id"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.one_of(st.none(), st.text(max_size=4)), min_size=3, max_size=3),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_sort_across_sorts_each_row_like_python(rows):
+    """The column-wise sort behind experiment ids equals ``sorted`` per row, nulls last."""
+    table = pl.DataFrame(rows, schema=["a", "b", "c"], orient="row")
+    got = sort_across(table, ["a", "b", "c"]).rows()
+    assert got == [
+        tuple(sorted(v for v in row if v is not None)) + (None,) * row.count(None) for row in rows
+    ]
 
 
 def corrupt(src: Path, dst: Path, line: int, old: str, new: str) -> Path:

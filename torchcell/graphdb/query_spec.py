@@ -12,7 +12,7 @@ from torchcell.errors import TorchCellError
 from torchcell.schema import PerturbationKind
 
 BUCKETS = 1 << 32
-"""Genotype buckets are 32-bit (``torchcell.schema.bucket``)."""
+"""Genotype buckets are 32-bit (``torchcell.schema.buckets``)."""
 
 Label = Literal["fitness", "fitness_std", "gene_interaction", "gene_interaction_p_value"]
 

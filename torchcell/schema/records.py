@@ -8,10 +8,12 @@ defined.
 
 from __future__ import annotations
 
-import hashlib
 import math
+from collections.abc import Iterable
+from hashlib import blake2b
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 PerturbationKind = Literal["deletion", "temperature_sensitive", "damp", "suppressor"]
@@ -115,9 +117,10 @@ def genotype_key(genes_and_kinds: list[tuple[str, str]], environment: str) -> st
     return ";".join(sorted(f"{g}:{k}" for g, k in genes_and_kinds)) + "@" + environment
 
 
-def bucket(key: str) -> int:
-    """A stable 32-bit hash of a genotype key; datasets are partitioned by ``bucket % n``."""
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=4).digest(), "big")
+def buckets(keys: Iterable[str]) -> np.ndarray:
+    """Stable 32-bit hashes (as int64) of genotype keys; datasets are partitioned by ranges of them."""
+    digest = b"".join(blake2b(k.encode("utf-8"), digest_size=4).digest() for k in keys)
+    return np.frombuffer(digest, dtype=">u4").astype(np.int64)
 
 
 def environment_id(media: str, temperature: float) -> str:
@@ -130,12 +133,23 @@ def perturbation_key(gene: str, kind: str, allele: str | None, strain: str | Non
     return f"{gene}:{kind}:{allele or ''}:{strain or ''}"
 
 
+def experiment_key(dataset: str, perturbations: str, environment: str) -> str:
+    """The text an experiment id hashes: ``dataset|perturbations|environment``.
+
+    ``perturbations`` is the experiment's ``perturbation_key``s, sorted and joined with ``;``.
+    Vectorized parsers build the same text column-wise and hash it with ``experiment_ids``.
+    """
+    return f"{dataset}|{perturbations}|{environment}"
+
+
 def experiment_id(dataset: str, perturbations: str, environment: str) -> str:
     """Stable id of an experiment: a hash of dataset, perturbations and environment id.
 
-    ``perturbations`` is the experiment's ``perturbation_key``s, sorted and joined with ``;``.
     The same measurement listed twice gets the same id, so a duplicate is seen, not loaded twice.
-    Vectorized parsers build the same text column-wise and call this on each row.
     """
-    canonical = f"{dataset}|{perturbations}|{environment}"
-    return hashlib.blake2b(canonical.encode("utf-8"), digest_size=16).hexdigest()
+    return experiment_ids([experiment_key(dataset, perturbations, environment)])[0]
+
+
+def experiment_ids(keys: Iterable[str]) -> list[str]:
+    """Ids (128-bit blake2b, hex) of many ``experiment_key`` texts at once."""
+    return [blake2b(k.encode("utf-8"), digest_size=16).hexdigest() for k in keys]
