@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import polars as pl
 import pytest
 
 from torchcell.checksum import sha256_file
 from torchcell.errors import TorchCellError
 from torchcell.paths import SAMPLE_DIR
+from torchcell.sources import costanzo2016
 from torchcell.sources.catalog import SOURCES, fetch, find, select
+from torchcell.sources.table import LINE
 
 
 def test_select_always_includes_the_genome():
@@ -44,7 +49,7 @@ def test_fetch_downloads_once_and_checks_sha256(tmp_path):
 
 def test_pinned_sources_name_a_commit_and_a_checksum_per_file():
     pinned = [s for s in SOURCES.values() if s.sha256]
-    assert {s.key for s in pinned} >= {"gem", "physical", "regulation"}
+    assert {s.key for s in pinned} >= {"gem", "physical", "regulation", "costanzo2016"}
     for source in pinned:
         assert len(source.sha256) == len(source.urls)
         for url, digest in zip(source.urls, source.sha256, strict=True):
@@ -67,3 +72,18 @@ def test_fetch_sources_saves_under_the_name_the_build_finds(tmp_path, monkeypatc
     fetched, by_hand = catalog.fetch_sources([source], tmp_path / "sources")
     assert [p.name for p in fetched] == ["physical_BIM.txt"] and not by_hand
     assert all(find(source, tmp_path / "sources"))
+
+
+def test_costanzo_workbook_matches_its_pin_and_reads_like_the_tsv(tmp_path):
+    """The pinned Data File S1 workbook (real bytes) parses exactly like the sample's TSV rows."""
+    workbook = Path(__file__).parent / "fixtures" / "strain_ids_and_single_mutant_fitness.xlsx"
+    source = SOURCES["costanzo2016"]
+    got = fetch(workbook.resolve().as_uri(), tmp_path, source.sha256[0])
+    assert [p.name for p in find(source, tmp_path)[0]] == [got.name]
+    full = costanzo2016.parse_single_mutants(got)
+    sample = costanzo2016.parse_single_mutants(
+        SAMPLE_DIR / "strain_ids_and_single_mutant_fitness.tsv"
+    )
+    assert full.experiments.height > 15_000  # 10,859 strains, most at both temperatures
+    same = full.experiments.filter(pl.col("id").is_in(sample.experiments["id"].implode()))
+    assert same.drop(LINE).sort("id").equals(sample.experiments.drop(LINE).sort("id"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -216,6 +217,21 @@ def test_missing_fitness_value_in_smf(tmp_path):
     with pytest.raises(SourceError) as err:
         costanzo2016.parse_single_mutants(bad)
     assert err.value.line == 5 and err.value.field == "Single mutant fitness (26°)"
+
+
+def test_bad_cell_in_an_xlsx_names_the_sheet_row(tmp_path):
+    """A workbook is read like its TSV export: errors name the spreadsheet row and column."""
+    book = openpyxl.Workbook()
+    for line in SMF.read_text(encoding="utf-8").splitlines()[:8]:
+        book.active.append([float(v) if v[:1].isdigit() else v for v in line.split("\t")])
+    book.active["D5"] = "abc"  # row 5, column 4: Single mutant fitness (26°)
+    book.save(tmp_path / "strain_ids_and_single_mutant_fitness.xlsx")
+    with pytest.raises(SourceError) as err:
+        costanzo2016.parse_single_mutants(tmp_path / "strain_ids_and_single_mutant_fitness.xlsx")
+    assert err.value.line == 5 and err.value.field == "Single mutant fitness (26°)"
+    (tmp_path / "broken.xlsx").write_bytes(b"not a zip")
+    with pytest.raises(SourceError, match="not a readable .xlsx"):
+        costanzo2016.parse_single_mutants(tmp_path / "broken.xlsx")
 
 
 def test_unknown_gene_is_reported_with_its_line(tmp_path):

@@ -14,6 +14,7 @@ count.
 from __future__ import annotations
 
 import gzip
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,11 +99,15 @@ def read_lines(path: Path) -> pl.DataFrame:
     The fast path lets polars split the (possibly gzipped) file on newlines by reading it as
     one column; a line containing that column's separator byte (``\\x1f``) or invalid UTF-8
     makes polars refuse, and then the file is split in Python, which also finds the line
-    with invalid UTF-8 for the error message.
+    with invalid UTF-8 for the error message. An ``.xlsx`` workbook (as some publishers ship
+    their tables) is read as the tab-separated lines of its first sheet.
     """
     path = Path(path)
     if not path.exists():
         raise SourceError(path, None, None, "file not found")
+    if path.suffix == ".xlsx":
+        raw = pl.DataFrame({"text": _xlsx_lines(path)}, schema={"text": pl.String})
+        return raw.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE))
     try:
         raw = pl.read_csv(
             path,
@@ -120,6 +125,29 @@ def read_lines(path: Path) -> pl.DataFrame:
         pl.col("text").str.strip_suffix("\r"),
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE),
     )
+
+
+def _xlsx_lines(path: Path) -> list[str | None]:
+    """The first sheet of a workbook as tab-separated lines, one per spreadsheet row.
+
+    Numbers are written as Python writes them (``repr``), empty cells as empty fields, so a
+    published ``.xlsx`` reads exactly like its TSV export and errors name the sheet's row.
+    """
+    import openpyxl  # only workbooks need it; keeps 0.1 s off every parser process's start
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as err:
+        raise SourceError(path, None, None, f"not a readable .xlsx workbook ({err})") from None
+    try:
+        sheet = book.worksheets[0]
+        lines = []
+        for row in sheet.iter_rows(values_only=True):
+            cells = ["" if v is None else repr(v) if isinstance(v, float) else str(v) for v in row]
+            lines.append("\t".join(cells) if any(cells) else None)
+        return lines
+    finally:
+        book.close()
 
 
 def _split_in_python(path: Path) -> list[str | None]:
