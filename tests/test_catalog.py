@@ -47,6 +47,12 @@ def test_fetch_downloads_once_and_checks_sha256(tmp_path):
         fetch((tmp_path / "missing.txt").as_uri(), tmp_path / "cache2")
 
 
+def test_every_source_names_its_publisher_page_and_version():
+    for source in SOURCES.values():
+        assert source.home.startswith(("https://", "http://")), source.key
+        assert source.version and source.citation and source.license, source.key
+
+
 def test_pinned_sources_name_a_commit_and_a_checksum_per_file():
     pinned = [s for s in SOURCES.values() if s.sha256]
     assert {s.key for s in pinned} >= {"gem", "physical", "regulation", "costanzo2016"}

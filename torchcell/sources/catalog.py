@@ -24,7 +24,7 @@ class Source:
     files: tuple[str, ...]
     """Glob patterns of the published file names, in the order the parser takes them."""
     urls: tuple[str | None, ...]
-    """Where each file is published (None: no stable URL; download it by hand, see README)."""
+    """Where each file is published (None: no stable URL; get it by hand from ``home``)."""
     version: str
     citation: str
     license: str
@@ -33,6 +33,8 @@ class Source:
     URL that moves with each release (its checksum is recorded in the Build node at use)."""
     saved_as: tuple[str | None, ...] = ()
     """The name a downloaded file gets where the URL's own name does not match ``files``."""
+    home: str = ""
+    """The publisher's page for this release: where to get files that have no stable URL."""
 
 
 GITHUB = "https://raw.githubusercontent.com"
@@ -42,40 +44,49 @@ SOURCES: dict[str, Source] = {
     for s in [
         Source("genome", ("SGD_features.tab*",),
                ("https://downloads.yeastgenome.org/curation/chromosomal_feature/SGD_features.tab",),
-               "R64 (updated weekly)", "Cherry et al., NAR 2012 (SGD)", "SGD data, free with citation"),
+               "R64 (updated weekly)", "Cherry et al., NAR 2012 (SGD)", "SGD data, free with citation",
+               home="https://downloads.yeastgenome.org/curation/chromosomal_feature/"),
         Source("go", ("gene_ontology.obo*|go-basic.obo*", "gene_association.sgd*|sgd.gaf*"),
                ("http://purl.obolibrary.org/obo/go/go-basic.obo",
                 "http://current.geneontology.org/annotations/sgd.gaf.gz"), "GO release of the file",
-               "Gene Ontology Consortium; SGD annotations", "CC BY 4.0"),
+               "Gene Ontology Consortium; SGD annotations", "CC BY 4.0",
+               home="https://geneontology.org/docs/download-ontology/"),
         Source("gem", ("yeast-GEM*.xml|yeast-GEM*.mat",),
                (f"{GITHUB}/SysBioChalmers/yeast-GEM/a2a672e367ae22eaf9a44228d6ad69eb4ce5f6b6/model/yeast-GEM.mat",),
                "yeast-GEM 9.0.2 (Yeast9)", "Zhang et al., Mol Syst Biol 2024", "CC BY 4.0",
-               ("a4949fd2bf13ce13a357fbde56c389fa6b53492065352ac701848dc5ea714927",)),
+               ("a4949fd2bf13ce13a357fbde56c389fa6b53492065352ac701848dc5ea714927",),
+               home="https://github.com/SysBioChalmers/yeast-GEM/releases/tag/v9.0.2"),
         Source("physical", ("physical_*.txt*",),
                (f"{GITHUB}/YSHebron/scl-bioinfo/f972e12ddb55024bffebe14b4b78fafa1c24eab5/data/Yeast/Integrated/BIM.txt",),
                "BioGRID ∪ IntAct ∪ MINT union (BIM)", "BioGRID (Oughtred et al. 2021), IntAct, MINT",
                "see each database", ("75a4be9d44dded421bd0f102f4471181b3e252460ec69d00f05c768ed681558f",),
-               ("physical_BIM.txt",)),
+               ("physical_BIM.txt",),
+               home="https://github.com/YSHebron/scl-bioinfo"),
         Source("biogrid", ("BIOGRID-*.tab3.txt*",), (None,), "TAB 3.0 release file (organism S288C)",
-               "BioGRID (Oughtred et al., Protein Sci 2021)", "MIT (BioGRID data)"),
+               "BioGRID (Oughtred et al., Protein Sci 2021)", "MIT (BioGRID data)",
+               home="https://downloads.thebiogrid.org/BioGRID/Release-Archive/"),
         Source("regulation", ("RegulationTwoColumnTable_*.tsv*", "orftogene.txt"),
                (f"{GITHUB}/itotoma/Yeastract_TF_Network/d9fb670035860edd6f97d953b587e4e0b119b2f2/RegulationTwoColumnTable_both.tsv",
                 f"{GITHUB}/itotoma/Yeastract_TF_Network/d9fb670035860edd6f97d953b587e4e0b119b2f2/orftogene.txt"),
                "YEASTRACT documented regulations (DNA binding and expression, 2021 export)",
                "Teixeira et al., NAR (YEASTRACT)", "YEASTRACT terms",
                ("ea0a6d4248ee19e914fce0e91718c8800f7ca7b9ee1ae1c6c09b913e1cd4bd1b",
-                "1ea35d0b4f10182e2ed7590360d32744d0a7e393bf172eb17a421107f60355f5")),
+                "1ea35d0b4f10182e2ed7590360d32744d0a7e393bf172eb17a421107f60355f5"),
+               home="http://www.yeastract.com/formregmatrix.php"),
         Source("costanzo2016",
                ("strain_ids_and_single_mutant_fitness.tsv*|strain_ids_and_single_mutant_fitness.xlsx",
                 "SGA_*.txt*"),
                (f"{GITHUB}/SATAY-LL/LaanLab-SATAY-DataAnalysis/423e2da4fbe07fb7be219c5c1eb4ab724fecb694/Python_scripts/strain_ids_and_single_mutant_fitness.xlsx",
                 None),
                "Data File S1", "Costanzo et al., Science 353:aaf1420 (2016)", "cite the paper",
-               ("6836cf8257b9ee2037713b3d279ed723852cfb60fb0db1a547e41af01b1b1174", None)),
+               ("6836cf8257b9ee2037713b3d279ed723852cfb60fb0db1a547e41af01b1b1174", None),
+               home="https://thecellmap.org/costanzo2016/"),
         Source("kuzmin2018", ("Kuzmin2018_TableS1*.txt*",), (None,), "Table S1",
-               "Kuzmin et al., Science 360:eaao1729 (2018)", "cite the paper"),
+               "Kuzmin et al., Science 360:eaao1729 (2018)", "cite the paper",
+               home="https://doi.org/10.1126/science.aao1729"),
         Source("kuzmin2020", ("Kuzmin2020_TableS1*.txt*",), (None,), "Table S1 (794,774 rows)",
-               "Kuzmin et al., Science 368:eaaz5667 (2020)", "cite the paper"),
+               "Kuzmin et al., Science 368:eaaz5667 (2020)", "cite the paper",
+               home="https://doi.org/10.1126/science.aaz5667"),
     ]
 }  # fmt: skip
 
@@ -130,7 +141,9 @@ def fetch_sources(sources: list[Source], dest: Path) -> tuple[list[Path], list[s
     for source in sources:
         for i, (pattern, url) in enumerate(zip(source.files, source.urls, strict=True)):
             if url is None:
-                by_hand.append(f"{source.key}: {pattern.split('|')[0]} ({source.citation})")
+                by_hand.append(
+                    f"{source.key}: {pattern.split('|')[0]} ({source.citation}; {source.home})"
+                )
             else:
                 pin = source.sha256[i] if i < len(source.sha256) else None
                 name = source.saved_as[i] if i < len(source.saved_as) else None
