@@ -2,8 +2,9 @@
 
 Parsers work on whole columns (polars) for speed; these models are the contract those columns
 must meet. They are applied at the boundaries: to a sample of every parsed table and to every
-record a user builds by hand. ``experiment_id`` is the one place an experiment's identity is
-defined.
+record a user builds by hand. ``experiment_key`` (the text) and ``experiment_ids`` (its hash)
+are the one place an experiment's identity is defined; the parsers build the same text
+column-wise, and the sample check compares their ids with ``Experiment.id``.
 """
 
 from __future__ import annotations

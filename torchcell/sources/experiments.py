@@ -150,7 +150,8 @@ def assign_ids(
 ) -> pl.DataFrame:
     """``id``, ``genotype`` and ``bucket`` columns (see ``torchcell.schema``) for ``table``.
 
-    The key texts are built column-wise (polars); only the hashing loops over rows.
+    The key texts (``torchcell.schema.experiment_key``, ``genotype_key``) are built column-wise;
+    only the hashing loops over rows.
     """
     envs = table.select("media", "temperature").unique()
     envs = envs.with_columns(
