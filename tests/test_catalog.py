@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import polars as pl
@@ -93,3 +94,36 @@ def test_costanzo_workbook_matches_its_pin_and_reads_like_the_tsv(tmp_path):
     assert full.experiments.height > 15_000  # 10,859 strains, most at both temperatures
     same = full.experiments.filter(pl.col("id").is_in(sample.experiments["id"].implode()))
     assert same.drop(LINE).sort("id").equals(sample.experiments.drop(LINE).sort("id"))
+
+
+def test_fetch_sources_unpacks_tables_shipped_in_a_zip(tmp_path):
+    """Costanzo 2016's pairwise tables come inside Data File S1's zip: extracted by name, once."""
+    import torchcell.sources.catalog as catalog
+
+    sga = (SAMPLE_DIR / "SGA_sample_GENERATED.txt").read_bytes()
+    archive = tmp_path / "Data File S1.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("Data File S1/SGA_NxN.txt", sga)
+        zf.writestr("Data File S1/SGA_ExE.txt", sga)
+        zf.writestr("Data File S1/README.pdf", b"%PDF")
+    source = catalog.Source(
+        "costanzo2016", ("SGA_*.txt*",), (archive.as_uri(),), "v", "c", "l", (None,), ("s1.zip",)
+    )
+    fetched, _ = catalog.fetch_sources([source], tmp_path / "sources")
+    assert sorted(p.name for p in fetched) == ["SGA_ExE.txt", "SGA_NxN.txt"]
+    assert all(p.read_bytes() == sga for p in fetched)
+    assert [p.name for p in find(source, tmp_path / "sources")[0]] == ["SGA_ExE.txt", "SGA_NxN.txt"]
+    assert costanzo2016.parse_double_mutants(fetched[0]).experiments.height > 0
+    mtimes = [p.stat().st_mtime_ns for p in fetched]
+    again, _ = catalog.fetch_sources([source], tmp_path / "sources")
+    assert [p.stat().st_mtime_ns for p in again] == mtimes  # extracted once
+
+    (tmp_path / "sources" / "s1.zip").write_bytes(b"truncated download")
+    (tmp_path / "sources" / "SGA_NxN.txt").unlink()
+    with pytest.raises(TorchCellError, match="not a readable zip archive"):
+        catalog.fetch_sources([source], tmp_path / "sources")
+    other = catalog.Source(
+        "x", ("Kuzmin*.txt",), (archive.as_uri(),), "v", "c", "l", (None,), ("k.zip",)
+    )
+    with pytest.raises(TorchCellError, match="holds no file matching Kuzmin"):
+        catalog.fetch_sources([other], tmp_path / "other")

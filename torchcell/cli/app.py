@@ -271,8 +271,9 @@ def fetch_sources_cmd(
 ) -> None:
     """Download the public source files that have a stable URL, once, into a source folder.
 
-    Files without one (the SGA screens' supplements, YEASTRACT exports) are listed with where
-    to get them; put them into the same folder under their published names.
+    Tables shipped inside a zip (Costanzo 2016 Data File S1) are extracted by name. Files
+    without a stable URL (the Kuzmin screens' tables, a BioGRID release) are listed with the
+    publisher's page; put them into the same folder under their published names.
 
     Example: tc fetch-sources --only genome,go,gem && tc build-db --source-dir ~/.torchcell/sources
     """

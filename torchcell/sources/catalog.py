@@ -3,15 +3,18 @@
 A build reads a *source directory* that holds files under their published names; ``find``
 returns the files of each selected source. ``fetch`` downloads a missing file into the cache
 (``$TC_HOME/sources``) once and checks its sha256; a ``file://`` URL works the same way, which
-is how tests exercise it without a network.
+is how tests exercise it without a network. Tables a publisher ships only inside a zip are
+extracted from it by name (``unpack``).
 """
 
 from __future__ import annotations
 
 import shutil
 import urllib.request
+import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from fnmatch import fnmatch
+from pathlib import Path, PurePosixPath
 
 from torchcell.checksum import sha256_file
 from torchcell.errors import TorchCellError
@@ -77,9 +80,10 @@ SOURCES: dict[str, Source] = {
                ("strain_ids_and_single_mutant_fitness.tsv*|strain_ids_and_single_mutant_fitness.xlsx",
                 "SGA_*.txt*"),
                (f"{GITHUB}/SATAY-LL/LaanLab-SATAY-DataAnalysis/423e2da4fbe07fb7be219c5c1eb4ab724fecb694/Python_scripts/strain_ids_and_single_mutant_fitness.xlsx",
-                None),
+                "https://thecellmap.org/costanzo2016/data_files/Raw%20genetic%20interaction%20datasets:%20Pair-wise%20interaction%20format.zip"),
                "Data File S1", "Costanzo et al., Science 353:aaf1420 (2016)", "cite the paper",
                ("6836cf8257b9ee2037713b3d279ed723852cfb60fb0db1a547e41af01b1b1174", None),
+               (None, "costanzo2016_data_file_S1_pairwise.zip"),
                home="https://thecellmap.org/costanzo2016/"),
         Source("kuzmin2018", ("Kuzmin2018_TableS1*.txt*",), (None,), "Table S1",
                "Kuzmin et al., Science 360:eaao1729 (2018)", "cite the paper",
@@ -107,8 +111,7 @@ def find(source: Source, source_dir: Path) -> list[list[Path]]:
     """For each file pattern of ``source`` (``a|b`` = alternatives), the matching files."""
     found = []
     for pattern in source.files:
-        matches = sorted({p for alt in pattern.split("|") for p in Path(source_dir).glob(alt)})
-        found.append(matches)
+        found.append(sorted({p for alt in pattern.split("|") for p in Path(source_dir).glob(alt)}))
     return found
 
 
@@ -147,5 +150,45 @@ def fetch_sources(sources: list[Source], dest: Path) -> tuple[list[Path], list[s
             else:
                 pin = source.sha256[i] if i < len(source.sha256) else None
                 name = source.saved_as[i] if i < len(source.saved_as) else None
-                fetched.append(fetch(url, dest, pin, name))
+                path = fetch(url, dest, pin, name)
+                if path.suffix == ".zip" and not matches(path.name, pattern):
+                    fetched.extend(unpack(path, pattern, dest))
+                else:
+                    fetched.append(path)
     return fetched, by_hand
+
+
+def matches(name: str, pattern: str) -> bool:
+    """Whether a file name matches a ``files`` pattern (``a|b``: alternatives)."""
+    return any(fnmatch(name, alternative) for alternative in pattern.split("|"))
+
+
+def unpack(archive: Path, pattern: str, dest: Path) -> list[Path]:
+    """Extract, once, the members of a zip whose file name matches ``pattern`` into ``dest``.
+
+    Publishers ship some tables only inside an archive (Costanzo 2016 Data File S1); the members
+    keep their own names, whatever folder they sit in inside the archive.
+    """
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = [
+                m
+                for m in zf.infolist()
+                if not m.is_dir() and matches(PurePosixPath(m.filename).name, pattern)
+            ]
+            if not members:
+                raise TorchCellError(f"{archive} holds no file matching {pattern}")
+            out = []
+            for member in members:
+                target = Path(dest) / PurePosixPath(member.filename).name
+                if not target.exists():
+                    tmp = target.with_name(target.name + ".part")
+                    with zf.open(member) as src, tmp.open("wb") as dst:
+                        shutil.copyfileobj(src, dst)
+                    tmp.replace(target)
+                out.append(target)
+            return out
+    except zipfile.BadZipFile as err:
+        raise TorchCellError(
+            f"{archive} is not a readable zip archive ({err}); delete it to download again"
+        ) from None
