@@ -31,6 +31,13 @@ def test_every_source_is_found_in_the_sample():
         assert all(find(source, SAMPLE_DIR)) == (source.key not in NOT_IN_SAMPLE), source.key
 
 
+def test_an_interrupted_download_is_never_an_input(tmp_path):
+    """``SGA_NxN.txt.part`` matches ``SGA_*.txt*`` by name but is a download in progress."""
+    (tmp_path / "SGA_NxN.txt.part").write_text("half a file")
+    (tmp_path / "SGA_ExE.txt.gz").write_bytes(b"")
+    assert [p.name for p in find(SOURCES["costanzo2016"], tmp_path)[1]] == ["SGA_ExE.txt.gz"]
+
+
 def test_fetch_downloads_once_and_checks_sha256(tmp_path):
     original = SAMPLE_DIR / "physical_BIM.txt"
     digest = sha256_file(original)

@@ -107,12 +107,14 @@ def select(only: list[str] | None) -> list[Source]:
     return [SOURCES["genome"], *(SOURCES[k] for k in SOURCES if k in only and k != "genome")]
 
 
+PARTIAL = ".part"
+"""Suffix of a download or extraction in progress; such a file is never an input."""
+
+
 def find(source: Source, source_dir: Path) -> list[list[Path]]:
     """For each file pattern of ``source`` (``a|b`` = alternatives), the matching files."""
-    found = []
-    for pattern in source.files:
-        found.append(sorted({p for alt in pattern.split("|") for p in Path(source_dir).glob(alt)}))
-    return found
+    names = [p for p in Path(source_dir).iterdir() if not p.name.endswith(PARTIAL)]
+    return [sorted(p for p in names if matches(p.name, pattern)) for pattern in source.files]
 
 
 def fetch(url: str, cache_dir: Path, sha256: str | None = None, name: str | None = None) -> Path:
@@ -123,7 +125,7 @@ def fetch(url: str, cache_dir: Path, sha256: str | None = None, name: str | None
     cache_dir.mkdir(parents=True, exist_ok=True)
     dest = cache_dir / (name or url.rstrip("/").rsplit("/", 1)[-1])
     if not dest.exists():
-        tmp = dest.with_name(dest.name + ".part")
+        tmp = dest.with_name(dest.name + PARTIAL)
         try:
             with urllib.request.urlopen(url, timeout=60) as response, tmp.open("wb") as out:
                 shutil.copyfileobj(response, out)
@@ -182,7 +184,7 @@ def unpack(archive: Path, pattern: str, dest: Path) -> list[Path]:
             for member in members:
                 target = Path(dest) / PurePosixPath(member.filename).name
                 if not target.exists():
-                    tmp = target.with_name(target.name + ".part")
+                    tmp = target.with_name(target.name + PARTIAL)
                     with zf.open(member) as src, tmp.open("wb") as dst:
                         shutil.copyfileobj(src, dst)
                     tmp.replace(target)

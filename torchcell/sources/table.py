@@ -107,9 +107,17 @@ def read_lines(path: Path) -> pl.DataFrame:
         raise SourceError(path, None, None, "file not found")
     if path.suffix == ".xlsx":
         raw = pl.DataFrame({"text": _xlsx_lines(path)}, schema={"text": pl.String})
-        return raw.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE))
+    else:
+        raw = _text_lines(path)
+    return raw.with_columns(
+        pl.col("text").str.strip_suffix("\r"),
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE),
+    )
+
+
+def _text_lines(path: Path) -> pl.DataFrame:
     try:
-        raw = pl.read_csv(
+        return pl.read_csv(
             path,
             has_header=False,
             separator="\x1f",
@@ -118,13 +126,9 @@ def read_lines(path: Path) -> pl.DataFrame:
             infer_schema=False,
         )
     except pl.exceptions.NoDataError:
-        raw = pl.DataFrame({"text": []}, schema={"text": pl.String})
+        return pl.DataFrame({"text": []}, schema={"text": pl.String})
     except pl.exceptions.ComputeError:
-        raw = pl.DataFrame({"text": _split_in_python(path)}, schema={"text": pl.String})
-    return raw.with_columns(
-        pl.col("text").str.strip_suffix("\r"),
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE),
-    )
+        return pl.DataFrame({"text": _split_in_python(path)}, schema={"text": pl.String})
 
 
 def _xlsx_lines(path: Path) -> list[str | None]:
