@@ -180,6 +180,9 @@ def unpack(archive: Path, pattern: str, dest: Path) -> list[Path]:
             ]
             if not members:
                 raise TorchCellError(f"{archive} holds no file matching {pattern}")
+            names = [PurePosixPath(m.filename).name for m in members]
+            if len(set(names)) < len(names):
+                raise TorchCellError(f"{archive} holds two files named alike: {sorted(names)}")
             out = []
             for member in members:
                 target = Path(dest) / PurePosixPath(member.filename).name
