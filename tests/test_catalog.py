@@ -134,3 +134,9 @@ def test_fetch_sources_unpacks_tables_shipped_in_a_zip(tmp_path):
     )
     with pytest.raises(TorchCellError, match="holds no file matching Kuzmin"):
         catalog.fetch_sources([other], tmp_path / "other")
+    twice = tmp_path / "twice.zip"
+    with zipfile.ZipFile(twice, "w") as zf:
+        zf.writestr("a/SGA_NxN.txt", sga)
+        zf.writestr("b/SGA_NxN.txt", b"other")
+    with pytest.raises(TorchCellError, match="two files named alike"):
+        catalog.unpack(twice, "SGA_*.txt*", tmp_path / "other")
