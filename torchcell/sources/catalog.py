@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from torchcell.checksum import sha256_file
 from torchcell.errors import TorchCellError
@@ -117,6 +118,18 @@ def find(source: Source, source_dir: Path) -> list[list[Path]]:
     return [sorted(p for p in names if matches(p.name, pattern)) for pattern in source.files]
 
 
+def save(stream: BinaryIO, dest: Path) -> None:
+    """Write ``stream`` to ``dest`` through a ``.part`` file that is renamed only when complete."""
+    tmp = dest.with_name(dest.name + PARTIAL)
+    try:
+        with tmp.open("wb") as out:
+            shutil.copyfileobj(stream, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(dest)
+
+
 def fetch(url: str, cache_dir: Path, sha256: str | None = None, name: str | None = None) -> Path:
     """Download ``url`` into ``cache_dir`` once (``file://`` works too) and check its sha256.
 
@@ -125,14 +138,11 @@ def fetch(url: str, cache_dir: Path, sha256: str | None = None, name: str | None
     cache_dir.mkdir(parents=True, exist_ok=True)
     dest = cache_dir / (name or url.rstrip("/").rsplit("/", 1)[-1])
     if not dest.exists():
-        tmp = dest.with_name(dest.name + PARTIAL)
         try:
-            with urllib.request.urlopen(url, timeout=60) as response, tmp.open("wb") as out:
-                shutil.copyfileobj(response, out)
+            with urllib.request.urlopen(url, timeout=60) as response:
+                save(response, dest)
         except OSError as err:
-            tmp.unlink(missing_ok=True)
             raise TorchCellError(f"cannot download {url}: {err}") from None
-        tmp.replace(dest)
     if sha256 is not None and sha256_file(dest) != sha256:
         raise TorchCellError(
             f"{dest} does not match the pinned sha256 {sha256}; delete it to download again"
@@ -173,26 +183,18 @@ def unpack(archive: Path, pattern: str, dest: Path) -> list[Path]:
     """
     try:
         with zipfile.ZipFile(archive) as zf:
-            members = [
-                m
-                for m in zf.infolist()
-                if not m.is_dir() and matches(PurePosixPath(m.filename).name, pattern)
-            ]
+            named = [(PurePosixPath(m.filename).name, m) for m in zf.infolist() if not m.is_dir()]
+            members = [(name, m) for name, m in named if matches(name, pattern)]
             if not members:
                 raise TorchCellError(f"{archive} holds no file matching {pattern}")
-            names = [PurePosixPath(m.filename).name for m in members]
+            names = [name for name, _ in members]
             if len(set(names)) < len(names):
                 raise TorchCellError(f"{archive} holds two files named alike: {sorted(names)}")
-            out = []
-            for member in members:
-                target = Path(dest) / PurePosixPath(member.filename).name
-                if not target.exists():
-                    tmp = target.with_name(target.name + PARTIAL)
-                    with zf.open(member) as src, tmp.open("wb") as dst:
-                        shutil.copyfileobj(src, dst)
-                    tmp.replace(target)
-                out.append(target)
-            return out
+            for name, member in members:
+                if not (Path(dest) / name).exists():
+                    with zf.open(member) as stream:
+                        save(stream, Path(dest) / name)
+            return [Path(dest) / name for name in names]
     except zipfile.BadZipFile as err:
         raise TorchCellError(
             f"{archive} is not a readable zip archive ({err}); delete it to download again"
