@@ -94,7 +94,14 @@ def records(n: int, seed: int = 1) -> list[StoredExperiment]:
         genes = sorted(rng.sample(range(GENES), rng.choice([2, 2, 3])))
         out.append(
             StoredExperiment(
-                f"{i:032x}", genes, [0] * len(genes), 0, 0, [rng.random(), rng.gauss(0, 0.05)], 1
+                f"{i:032x}",
+                genes,
+                [0] * len(genes),
+                [""] * len(genes),
+                0,
+                0,
+                [rng.random(), rng.gauss(0, 0.05)],
+                1,
             )
         )
     return out

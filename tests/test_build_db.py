@@ -15,7 +15,7 @@ from conftest import run_tc
 from sample_counts import expected_counts
 
 NODE_LABELS = ("Gene", "Experiment", "Environment", "Dataset", "GOTerm")
-REL_TYPES = ("PERTURBS", "IS_A", "PART_OF", "ANNOTATED", "PHYSICAL", "REGULATES")
+REL_TYPES = ("PERTURBS", "IS_A", "PART_OF", "ANNOTATED", "PHYSICAL", "REGULATES", "STRING")
 
 
 def build(tmp_path, *args: str):
@@ -138,7 +138,7 @@ def test_kuzmin2020_table_loads_into_its_own_dataset(empty_graph, sample_copy, t
     ).records
     want = expected_counts()
     assert {r["name"]: r["n"] for r in rows} == {
-        "kuzmin2020_trigenic": want["digenic"] + want["trigenic"]
+        "kuzmin2020_trigenic": want["kuzmin"]
     }
 
 

@@ -12,7 +12,8 @@ from torchcell.checksum import sha256_file
 from torchcell.errors import TorchCellError
 from torchcell.paths import SAMPLE_DIR
 from torchcell.sources import costanzo2016
-from torchcell.sources.catalog import SOURCES, fetch, find, select
+from torchcell.sources.catalog import fetch, find
+from torchcell.sources.registry import SOURCES, select
 from torchcell.sources.table import LINE
 
 

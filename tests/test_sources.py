@@ -71,12 +71,28 @@ def test_double_mutants_keep_labels_and_both_genes():
 def test_trigenic_rows_split_control_queries_from_triples():
     tables = kuzmin.parse_trigenic(SAMPLE_DIR / "Kuzmin2018_TableS1_GENERATED.txt")
     counts = expected_counts()
-    assert tables.experiments.height == counts["trigenic_rows"]
+    screen = tables.experiments.filter(pl.col("gene_interaction").is_not_null())
+    assert screen.height == counts["trigenic_rows"]
     per_experiment = (
         tables.perturbations.group_by("experiment_id").len()["len"].value_counts().sort("len")
     )
-    assert dict(per_experiment.iter_rows()) == {2: counts["digenic"], 3: counts["trigenic"]}
+    assert dict(per_experiment.iter_rows()) == {
+        1: counts["kuzmin_singles"],
+        2: counts["digenic"] + counts["kuzmin_query_doubles"],
+        3: counts["trigenic"],
+    }
     assert "YDL227C" not in set(tables.perturbations["gene"])  # hoΔ is the neutral control
+
+
+def test_trigenic_strain_fitness_is_stored_once_per_strain_in_every_shard_layout():
+    """The query/array fitness columns become one experiment per strain, whatever the shards."""
+    path = SAMPLE_DIR / "Kuzmin2018_TableS1_GENERATED.txt"
+    whole = kuzmin.parse_trigenic(path)
+    shards = [kuzmin.parse_trigenic(path, rows=(i, 3)) for i in range(3)]
+    ids = [i for t in shards for i in t.experiments["id"].to_list()]
+    assert sorted(ids) == sorted(whole.experiments["id"].to_list()), "lost or repeated"
+    singles = whole.experiments.filter(pl.col("gene_interaction").is_null())
+    assert singles["fitness"].is_not_null().all()
 
 
 def test_gene_ontology_edges_point_child_to_parent():
@@ -199,10 +215,12 @@ def test_changed_header_is_rejected(tmp_path):
         costanzo2016.parse_double_mutants(bad)
 
 
-def test_duplicate_row_is_an_error(tmp_path):
+def test_a_repeated_experiment_with_other_values_is_an_error(tmp_path):
     lines = SGA.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    fields = lines[10].split("\t")
+    fields[9] = "0.1234"  # the same strains and temperature, another double-mutant fitness
     bad = tmp_path / SGA.name
-    bad.write_text("\n".join([*lines, lines[10]]) + "\n", encoding="utf-8")
+    bad.write_text("\n".join([*lines, "\t".join(fields)]) + "\n", encoding="utf-8")
     with pytest.raises(SourceError) as err:
         costanzo2016.parse_double_mutants(bad)
     assert (
@@ -210,6 +228,16 @@ def test_duplicate_row_is_an_error(tmp_path):
         and "same genotype" in str(err.value)
         and "line 11" in str(err.value)
     )
+
+
+def test_a_row_repeated_verbatim_is_loaded_once_and_counted(tmp_path):
+    """Real files repeat rows (smf_t26_150803.txt lists YDL227C_sn851 twice): once, counted."""
+    lines = SGA.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    copy = tmp_path / SGA.name
+    copy.write_text("\n".join([*lines, lines[10]]) + "\n", encoding="utf-8")
+    tables = costanzo2016.parse_double_mutants(copy)
+    assert tables.experiments.height == expected_counts()["double"]
+    assert tables.notes[f"{SGA.name}: identical repeated rows dropped"] == 1
 
 
 def test_missing_fitness_value_in_smf(tmp_path):

@@ -36,6 +36,10 @@ def test_by_dataset_and_random():
     parts = splits.by_dataset(datasets, val={1}, test={2})
     assert {datasets[i] for i in parts["test"].tolist()} == {2}
     assert {datasets[i] for i in parts["val"].tolist()} == {1}
-    shuffled = splits.random_split(100, 0.1, 0.2, seed=0)
+    shuffled = splits.random_split(list(range(100)), 0.1, 0.2, seed=0)
     assert [len(shuffled[k]) for k in ("train", "val", "test")] == [70, 10, 20]
     assert len(set().union(*(set(v.tolist()) for v in shuffled.values()))) == 100
+    replicated = splits.random_split([i // 2 for i in range(100)], 0.1, 0.2, seed=0)
+    for part in replicated.values():
+        genotypes = [i // 2 for i in part.tolist()]
+        assert all(genotypes.count(g) == 2 for g in genotypes), "replicates split apart"

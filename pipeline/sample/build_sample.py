@@ -21,6 +21,18 @@ Nothing in the package reads this script or the full files at run time. What it 
   whose gene is an ORF of that subset (real, unchanged).
 * ``SGA_sample_GENERATED.txt``: double mutants in the exact Costanzo 2016 Data File S1 layout,
   with GENERATED values (see ``generate_sga``). The real pairwise tables are too large to ship.
+* ``emap_schuldiner2005_Sscore_matrix.tsv``: the Schuldiner 2005 E-MAP restricted to
+  ``--emap-genes`` genes drawn with a fixed seed (real S-scores, cells verbatim), and
+  ``emap_schuldiner2005_alleles.tsv``, DERIVED: ``DAMP`` for the genes of the essential-gene
+  list (the E-MAP used DAmP alleles for essential genes), ``DELETION`` for the others.
+* ``scored_triple_test_small_trigenic.txt`` + ``smf_t26_150803.txt``, ``smf_t30_150803.txt``,
+  ``smf_DmQueryStd_MiniArray_180208.tsv``: the SGA_Public τ-SGA test output for ``--sga-arrays``
+  array strains drawn with a fixed seed (every query), and the fitness rows of the strains and
+  genes it names (real, rows verbatim).
+* ``sgadata_costanzo2009_rawdata_101120_sample.txt``: the real Costanzo 2010 raw excerpt in
+  its published headerless layout (the header line the copy added is dropped).
+* ``4932.protein.actions.v11.0_sample.txt``: STRING v11 action rows among the sample's genes
+  (real, rows verbatim).
 """
 
 from __future__ import annotations
@@ -342,21 +354,109 @@ def generate_sga(smf_rows: list[list[str]], dst: Path, n_queries: int, n_arrays:
     return written
 
 
+def subset_emap(data: Path, out: Path, n: int) -> set[str]:
+    """The E-MAP matrix restricted to ``n`` genes (seeded draw, matrix order kept), and the
+    derived allele table; returns the genes."""
+    with gzip.open(data / "genetic/emap_schuldiner2005_secretory_Sscore_matrix.tsv.gz", "rt") as f:
+        rows = [line.rstrip("\n").split("\t") for line in f if line.strip()]
+    header = rows[0][1:]
+    chosen = set(random.Random(SEED).sample(header, n))
+    keep = [i for i, g in enumerate(header) if g in chosen]
+    with (out / "emap_schuldiner2005_Sscore_matrix.tsv").open("w") as fout:
+        for row in [rows[0]] + [r for r in rows[1:] if r[0] in chosen]:
+            fout.write("\t".join([row[0], *(row[1 + i] for i in keep)]) + "\n")
+    essential_list = data / "genetic/essential_genes_SLGI_essglist_plus_OGEE.txt"
+    essential = {ln.strip() for ln in essential_list.read_text().splitlines()[1:]}
+    with (out / "emap_schuldiner2005_alleles.tsv").open("w") as fout:
+        fout.write("gene\tmutation\n")
+        for gene in (header[i] for i in keep):
+            fout.write(f"{gene}\t{'DAMP' if gene in essential else 'DELETION'}\n")
+    return chosen
+
+
+def strain_gene(strain: str) -> list[str]:
+    genes = strain.rsplit("_", 1)[0].split("+")
+    return [g for g in genes if g != "YDL227C"]
+
+
+def subset_sga_public(data: Path, out: Path, n_arrays: int) -> set[str]:
+    """The τ-SGA test output for ``n_arrays`` array strains, and the fitness rows of its strains
+    (the screen's own table) and of its genes (the 26/30 °C tables); returns the genes."""
+    src = data / "genetic/sga_public"
+    lines = (src / "scored_triple_test_small_trigenic.txt").read_text().splitlines()
+    arrays = sorted({ln.split("\t")[1] for ln in lines[1:]})
+    chosen = set(random.Random(SEED).sample(arrays, n_arrays))
+    screen = [ln for ln in lines[1:] if ln.split("\t")[1] in chosen]
+    (out / "scored_triple_test_small_trigenic.txt").write_text(
+        "\n".join([lines[0], *screen]) + "\n"
+    )
+    strains = chosen | {ln.split("\t")[0] for ln in screen}
+    genes = {g for strain in strains for g in strain_gene(strain)}
+    used = [
+        ln
+        for ln in (src / "smf_DmQueryStd_MiniArray_180208.tsv").read_text().splitlines()
+        if ln.split("\t")[0] in strains or set(strain_gene(ln.split("\t")[0])) <= genes
+    ]
+    (out / "smf_DmQueryStd_MiniArray_180208.tsv").write_text("\n".join(used) + "\n")
+    for name in ("smf_t26_150803.txt", "smf_t30_150803.txt"):
+        rows = [
+            ln
+            for ln in (src / name).read_text().splitlines()
+            if set(strain_gene(ln.split("\t")[0])) <= genes
+        ]
+        (out / name).write_text("\n".join(rows) + "\n")
+    return genes
+
+
+def genome_names(src: Path) -> set[str]:
+    with gzip.open(src, "rt", encoding="utf-8") as fin:
+        return {line.split("\t")[3] for line in fin}
+
+
+def copy_costanzo2010(data: Path, out: Path) -> set[str]:
+    """The real excerpt without the header its copy added, and without the rows that name an
+    ORF today's genome no longer has (merged or retired since 2010); returns the genes."""
+    lines = (data / "genetic/costanzo2010_rawdata_sample_2queries.tsv").read_text().splitlines()
+    known = genome_names(data / "sgd/SGD_features.tab.gz")
+    body = [ln for ln in lines[1:] if {ln.split("\t")[i].split("_")[0] for i in (0, 2)} <= known]
+    print(f"costanzo2010: {len(lines) - 1 - len(body)} rows name ORFs not in SGD_features, left out")
+    (out / "sgadata_costanzo2009_rawdata_101120_sample.txt").write_text("\n".join(body) + "\n")
+    return {ln.split("\t")[i].split("_")[0] for ln in body for i in (0, 2)}
+
+
+def subset_string(data: Path, out: Path, genes: set[str]) -> int:
+    src = data / "interactions/string_4932.protein.actions.v11.0.txt.gz"
+    n = 0
+    with gzip.open(src, "rt") as fin, (out / "4932.protein.actions.v11.0_sample.txt").open("w") as fout:
+        fout.write(fin.readline())
+        for line in fin:
+            a, b = line.split("\t")[:2]
+            if a[5:] in genes and b[5:] in genes:
+                fout.write(line)
+                n += 1
+    return n
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="folder with the full files")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent)
     parser.add_argument("--queries", type=int, default=30)
     parser.add_argument("--arrays", type=int, default=110)
+    parser.add_argument("--emap-genes", type=int, default=150)
+    parser.add_argument("--sga-arrays", type=int, default=250)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     orfs = chromosome_orfs(args.data / "sgd/SGD_features.tab.gz")
     regulators = subset_regulation(args.data, args.out, orfs)
     gem = gem_subset(args.data / "yeast-gem/yeast-GEM-9.0.2.mat", orfs)
+    screens = subset_emap(args.data, args.out, args.emap_genes)
+    screens |= subset_sga_public(args.data, args.out, args.sga_arrays)
+    screens |= copy_costanzo2010(args.data, args.out)
     kept = subset_features(
         args.data / "sgd/SGD_features.tab.gz",
         args.out / "SGD_features.tab",
-        regulators | {g.id for g in gem.genes},
+        regulators | {g.id for g in gem.genes} | screens,
     )
     genes = set(kept.values())
     write_gem(gem, args.out / "yeast-GEM_sample.xml")
@@ -375,8 +475,10 @@ def main() -> None:
         args.out / "physical_BIM.txt",
         genes,
     )
+    n_string = subset_string(args.data, args.out, genes)
     print(
-        f"{len(genes)} genes, {n_terms} GO terms, {n_physical} physical pairs, {len(regulators)} regulators"
+        f"{len(genes)} genes, {n_terms} GO terms, {n_physical} physical pairs, "
+        f"{len(regulators)} regulators, {n_string} STRING rows"
     )
     smf = subset_smf(
         args.data / "genetic/costanzo2016_strain_ids_and_single_mutant_fitness.tsv.gz",

@@ -17,11 +17,18 @@ from torchcell.cell.transforms import LabelStandardizer
 
 
 class Genotype(NamedTuple):
-    """What a sample perturbs: gene indices, their allele kinds, and the environment index."""
+    """What a sample perturbs: gene indices, their allele kinds and allele names (``""`` for a
+    deletion), and the environment index: the fields of ``torchcell.schema.genotype_key``."""
 
     genes: Sequence[int]
     kinds: Sequence[int] = ()
     environment: int = 0
+    alleles: Sequence[str] = ()
+
+    def key(self) -> tuple:
+        """The genotype identity: sorted (gene, kind, allele) triples and the environment."""
+        alleles = self.alleles or [""] * len(self.genes)
+        return (tuple(sorted(zip(self.genes, self.kinds, alleles, strict=True))), self.environment)
 
 
 SplitName = Literal["random", "held_out_genes", "held_out_pairs", "by_dataset"]
@@ -44,11 +51,11 @@ class CellDataModule:
         self.dataset = Neo4jCellDataset(self.root, self.processor)
         records = list(self.dataset.records())
         self.genotypes = [r.genes for r in records]
-        self.samples = [Genotype(r.genes, r.kinds, r.environment) for r in records]
+        self.samples = [Genotype(r.genes, r.kinds, r.environment, r.alleles) for r in records]
         """Genes, allele kinds and environment of every sample (what the baselines read)."""
         if self.split == "random":
             self.indices = splits.random_split(
-                len(records), self.val_fraction, self.test_fraction, self.seed
+                [s.key() for s in self.samples], self.val_fraction, self.test_fraction, self.seed
             )
         elif self.split == "held_out_genes":
             self.indices = splits.held_out_genes(

@@ -1,5 +1,10 @@
 """GraphProcessors: one stored experiment + the wildtype cell graph → what a model consumes.
 
+Only a deletion removes a gene. Hypomorphic and conditional alleles (temperature-sensitive,
+DAmP, suppressor) leave the gene, its edges and its GPR logic in place; they reach the models
+through ``perturbed_kind`` (one allele kind per perturbed gene) and the sample's environment
+(its temperature), so a ts allele at the permissive 26 °C is not modelled as a null.
+
 * ``PerturbationRepresentation``: only the perturbed gene indices; a batch is expanded into
   removal masks over the single wildtype graph (``masks``), on whatever device the batch is,
   instead of collating per-sample copies. The fast path for training.
@@ -20,7 +25,10 @@ import torch
 
 from torchcell.cell.data import CellData
 from torchcell.cell.graph import EDGE_TYPES, GENE_EDGES, GPR, METABOLISM, NODE_TYPES, CellGraph
+from torchcell.schema import PERTURBATION_KINDS
 from torchcell.store.records import StoredExperiment
+
+DELETION = PERTURBATION_KINDS.index("deletion")
 
 
 def _labels(data: CellData, record: StoredExperiment) -> CellData:
@@ -50,11 +58,15 @@ def perturbed_sets(batch) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def removed_genes(batch, num_genes: int) -> torch.Tensor:
-    """(B, N) bool of deleted genes from a batch's ``perturbed`` and ``num_perturbed``."""
+    """(B, N) bool of the genes a batch *deletes* (``perturbed`` whose kind is a deletion).
+
+    Other allele kinds keep their gene in the graph (see the module docstring).
+    """
     counts = batch.num_perturbed
     sample, _ = perturbed_sets(batch)
+    deleted = batch["gene"].perturbed_kind == DELETION
     removed = torch.zeros(counts.numel(), num_genes, dtype=torch.bool, device=counts.device)
-    removed[sample, batch["gene"].perturbed] = True
+    removed[sample[deleted], batch["gene"].perturbed[deleted]] = True
     return removed
 
 
@@ -109,7 +121,9 @@ class SubgraphRepresentation:
     def __call__(self, record: StoredExperiment) -> CellData:
         cell = self.cell
         removed = torch.zeros(1, len(cell.genes), dtype=torch.bool)
-        removed[0, record.genes] = True
+        removed[
+            0, [g for g, k in zip(record.genes, record.kinds, strict=True) if k == DELETION]
+        ] = True
         masks = {k: v[0] for k, v in cell.removed_masks(removed).items()}
         data = CellData()
         new_index = {}

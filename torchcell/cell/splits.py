@@ -27,14 +27,18 @@ def _tensor(indices: list[int]) -> torch.Tensor:
     return torch.tensor(sorted(indices), dtype=torch.long)
 
 
-def random_split(n: int, val: float, test: float, seed: int) -> Split:
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    n_val, n_test = round(n * val), round(n * test)
-    return {
-        "train": perm[n_val + n_test :].sort().values,
-        "val": perm[:n_val].sort().values,
-        "test": perm[n_val : n_val + n_test].sort().values,
-    }
+def random_split(genotypes: Sequence, val: float, test: float, seed: int) -> Split:
+    """Random fractions of the *genotypes* (hashable keys, one per sample): replicates of one
+    genotype (kept apart by ``replicates: keep_all``) always land in the same part."""
+    unique = sorted(set(genotypes), key=repr)
+    perm = torch.randperm(len(unique), generator=torch.Generator().manual_seed(seed)).tolist()
+    n_val, n_test = round(len(unique) * val), round(len(unique) * test)
+    part = {unique[j]: "val" for j in perm[:n_val]}
+    part.update({unique[j]: "test" for j in perm[n_val : n_val + n_test]})
+    parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
+    for i, genotype in enumerate(genotypes):
+        parts[part.get(genotype, "train")].append(i)
+    return {k: _tensor(v) for k, v in parts.items()}
 
 
 def _assign(keys: Sequence[set], val_keys: set, test_keys: set) -> Split:

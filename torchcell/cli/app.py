@@ -246,6 +246,10 @@ def _print_build(summary, folder: Path, result, loaded_by_job: bool = False) -> 
         console.print(
             f"note: sources not found in the source folder, skipped: {', '.join(summary.skipped_sources)}"
         )
+    for key, patterns in summary.missing_files.items():
+        console.print(
+            f"note: {key} loaded without {', '.join(patterns)} (not in the source folder)"
+        )
     if summary.rejects:
         console.print(
             f"[yellow]{summary.rejects:,} bad rows quarantined in {folder / 'quarantine.tsv'}[/yellow]"
@@ -278,7 +282,8 @@ def fetch_sources_cmd(
     Example: tc fetch-sources --only genome,go,gem && tc build-db --source-dir ~/.torchcell/sources
     """
     from torchcell.graphdb.local_server import state_dir
-    from torchcell.sources.catalog import fetch_sources, select
+    from torchcell.sources.catalog import fetch_sources
+    from torchcell.sources.registry import select
 
     with user_errors():
         folder = dest or state_dir() / "sources"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -31,18 +31,11 @@ from torchcell.executors.faults import die_at_start
 from torchcell.graphdb.csv_shards import read_part, write_headers, write_part
 from torchcell.graphdb.model import NODES, RELATIONSHIPS
 from torchcell.schema import environment_id
-from torchcell.sources import (
-    biogrid,
-    costanzo2016,
-    gene_ontology,
-    interactions,
-    kuzmin,
-    sgd,
-    yeast_gem,
-)
-from torchcell.sources.catalog import find, select
+from torchcell.sources import sgd
+from torchcell.sources.catalog import SourceFiles, find
 from torchcell.sources.experiments import FIELD, ExperimentTables
 from torchcell.sources.parts import GraphPart
+from torchcell.sources.registry import SOURCES, dataset, select
 from torchcell.sources.table import LINE, Rejects
 
 PLAN = "plan.json"
@@ -50,12 +43,6 @@ SUMMARY = "build.json"
 DONE = "done.json"
 SHARED = "shared"
 QUARANTINE = "quarantine.tsv"
-TRIGENIC = {"kuzmin2018": kuzmin.KUZMIN2018, "kuzmin2020": kuzmin.KUZMIN2020}
-"""Catalog key → dataset of the screens in the Kuzmin Table S1 layout."""
-DATASETS = {
-    d.name: d for d in (costanzo2016.SMF_DATASET, costanzo2016.DMF_DATASET, *TRIGENIC.values())
-}
-WHOLE_FILE_JOBS = ["genome", "go", "gem", "physical", "biogrid", "regulation"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +53,8 @@ class BuildPlan:
     checksums: dict[str, str]
     build_id: str
     skipped: list[str]
+    missing: dict[str, list[str]] = field(default_factory=dict)
+    """Per loaded source, the file patterns it has none of (loaded without them)."""
 
     def write(self, build_dir: Path) -> None:
         Path(build_dir).mkdir(parents=True, exist_ok=True)
@@ -85,20 +74,32 @@ class BuildPlan:
 
 
 def plan_build(source_dir: Path, only: list[str] | None = None) -> BuildPlan:
+    """Find each selected source's files. A source loads whatever of its files are present;
+    one with none is skipped (an error when named in ``only``, or for the genome), one that
+    lacks a file it cannot parse without is an error naming it."""
     source_dir = Path(source_dir).resolve()
     if not source_dir.is_dir():
         raise TorchCellError(f"source directory {source_dir} does not exist")
-    files, skipped = {}, []
+    files, skipped, missing = {}, [], {}
     for source in select(only):
         found = find(source, source_dir)
-        missing = [pattern for pattern, paths in zip(source.files, found, strict=True) if not paths]
-        if missing:
+        absent = [pattern for pattern, paths in zip(source.files, found, strict=True) if not paths]
+        if len(absent) == len(source.files):
             if source.key == "genome" or only:
                 raise TorchCellError(
-                    f"{source_dir} has no file matching {', '.join(missing)} (source {source.key})"
+                    f"{source_dir} has no file matching {', '.join(absent)} (source {source.key})"
                 )
             skipped.append(source.key)
             continue
+        needed = [source.files[i] for i in source.requires if not found[i]]
+        if needed:
+            present = [p.name for paths in found for p in paths]
+            raise TorchCellError(
+                f"{source_dir}: source {source.key} has {', '.join(present)} but not "
+                f"{', '.join(needed)}, without which it cannot be read; add it or move the others out"
+            )
+        if absent:
+            missing[source.key] = absent
         files[source.key] = [[str(p) for p in paths] for paths in found]
     checksums = {
         Path(p).name: sha256_file(Path(p)) for groups in files.values() for g in groups for p in g
@@ -114,7 +115,7 @@ def plan_build(source_dir: Path, only: list[str] | None = None) -> BuildPlan:
         sort_keys=True,
     )
     build_id = hashlib.sha256(text.encode()).hexdigest()[:16]
-    return BuildPlan(str(source_dir), sorted(files), files, checksums, build_id, skipped)
+    return BuildPlan(str(source_dir), sorted(files), files, checksums, build_id, skipped, missing)
 
 
 def shard_dir(build_dir: Path, index: int, count: int) -> Path:
@@ -125,51 +126,19 @@ def _genes(plan: BuildPlan, rejects: Rejects) -> pl.DataFrame:
     return sgd.parse_genes(plan.file("genome"), rejects)
 
 
-def _whole_file_parts(
-    plan: BuildPlan, job: str, genes: pl.DataFrame, rejects: Rejects
-) -> list[GraphPart]:
-    if job == "genome":
-        return [GraphPart(nodes={"Gene": genes})]
-    if job == "go":
-        ontology = gene_ontology.parse_ontology(plan.file("go", 0), rejects)
-        return [
-            ontology,
-            gene_ontology.parse_annotations(plan.file("go", 1), genes, ontology, rejects),
-        ]
-    if job == "gem":
-        return [yeast_gem.parse_model(plan.file("gem"), genes, rejects)]
-    if job == "physical":
-        return [
-            interactions.parse_physical(
-                Path(p), Path(p).stem.removeprefix("physical_"), genes, rejects=rejects
-            )
-            for p in plan.files["physical"][0]
-        ]
-    if job == "biogrid":
-        return [biogrid.parse_biogrid(Path(p), genes, rejects) for p in plan.files["biogrid"][0]]
-    if job == "regulation":
-        names = plan.file("regulation", 1)
-        return [
-            interactions.parse_regulation(
-                Path(p), names, "yeastract_" + Path(p).stem.rsplit("_", 1)[-1], genes, rejects
-            )
-            for p in plan.files["regulation"][0]
-        ]
-    raise ValueError(job)
+def _files(plan: BuildPlan, key: str, genes: pl.DataFrame, rejects: Rejects) -> SourceFiles:
+    return SourceFiles([[Path(p) for p in group] for group in plan.files[key]], genes, rejects)
 
 
-def _screens(plan: BuildPlan, rows: tuple[int, int], rejects: Rejects) -> list[ExperimentTables]:
-    tables = []
-    if "costanzo2016" in plan.files:
-        smf, sga = plan.files["costanzo2016"]
-        tables += [costanzo2016.parse_single_mutants(Path(p), rejects, rows) for p in smf]
-        tables += [costanzo2016.parse_double_mutants(Path(p), rejects, rows) for p in sga]
-    for key, dataset in TRIGENIC.items():
-        if key in plan.files:
-            tables += [
-                kuzmin.parse_trigenic(Path(p), dataset, rejects, rows) for p in plan.files[key][0]
-            ]
-    return tables
+def _screens(
+    plan: BuildPlan, genes: pl.DataFrame, rows: tuple[int, int], rejects: Rejects
+) -> list[ExperimentTables]:
+    return [
+        table
+        for key, source in SOURCES.items()
+        if source.screens is not None and key in plan.files
+        for table in source.screens(_files(plan, key, genes, rejects), rows)
+    ]
 
 
 def known_genes_only(
@@ -191,6 +160,7 @@ def known_genes_only(
         tables.experiments.filter(~pl.col("id").is_in(bad_ids)),
         perts.filter(~pl.col("experiment_id").is_in(bad_ids)),
         tables.unscored,
+        tables.notes,
     )
 
 
@@ -213,10 +183,15 @@ def _experiment_parts(tables: list[ExperimentTables]) -> tuple[GraphPart, pl.Dat
         envs.rename({"id": "environment"}), on=["media", "temperature"], how="left"
     )
     datasets = pl.DataFrame(
-        [DATASETS[name].model_dump() for name in sorted(experiments["dataset"].unique())],
+        [dataset(name).model_dump() for name in sorted(experiments["dataset"].unique())],
         schema={"name": pl.String, "doi": pl.String, "version": pl.String},
     )
+    notes: dict[str, int] = {}
+    for t in tables:
+        for key, value in t.notes.items():
+            notes[key] = notes.get(key, 0) + value
     part = GraphPart(
+        notes=notes,
         nodes={"Experiment": experiments, "Environment": envs, "Dataset": datasets},
         relationships={
             "PERTURBS": perturbations.rename({"experiment_id": "start", "gene": "end"}),
@@ -248,11 +223,12 @@ def build_shard(build_dir: Path, index: int, count: int, quarantine: bool = Fals
     rejects = Rejects(quarantine)
     genes = _genes(plan, rejects if index == 0 else Rejects(quarantine))
     parts: list[GraphPart] = []
-    jobs = [job for job in WHOLE_FILE_JOBS if job in plan.files]
+    jobs = [key for key, s in SOURCES.items() if s.load is not None and key in plan.files]
     for j, job in enumerate(jobs):
         if j % count == index:
-            parts += _whole_file_parts(plan, job, genes, rejects)
-    tables = [known_genes_only(t, genes, rejects) for t in _screens(plan, (index, count), rejects)]
+            parts += SOURCES[job].load(_files(plan, job, genes, rejects))
+    screens = _screens(plan, genes, (index, count), rejects)
+    tables = [known_genes_only(t, genes, rejects) for t in screens]
     unscored = 0
     if tables:
         part, lines, unscored = _experiment_parts(tables)
@@ -304,6 +280,8 @@ class BuildSummary:
     rejects: int
     skipped_sources: list[str]
     inputs: dict[str, str]
+    missing_files: dict[str, list[str]] = field(default_factory=dict)
+    """Per loaded source, the file patterns it was loaded without."""
 
     @property
     def experiments(self) -> int:
@@ -412,6 +390,7 @@ def finalize(build_dir: Path, count: int) -> BuildSummary:
         rejects=sum(d["rejects"] for d in dones),
         skipped_sources=plan.skipped,
         inputs=plan.checksums,
+        missing_files=plan.missing,
     )
     write_json(build_dir / SUMMARY, asdict(summary), indent=2)
     return summary

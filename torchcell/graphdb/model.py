@@ -49,7 +49,8 @@ NODES = {
                               "upper_bound": "double", "reversible": "boolean"}),
         NodeType("Metabolite", {"name": "string", "compartment": "string", "formula": "string"}),
         NodeType("Experiment", {"fitness": "double", "fitness_std": "double", "gene_interaction": "double",
-                                "gene_interaction_p_value": "double", "genotype": "string", "bucket": "long"}),
+                                "gene_interaction_p_value": "double", "emap_score": "double",
+                                "genotype": "string", "bucket": "long"}),
         NodeType("Environment", {"media": "string", "temperature": "double"}),
         NodeType("Dataset", {"doi": "string", "version": "string"}, key="name"),
         NodeType("Build", {"sources": "string[]", "code_version": "string"}),
@@ -70,6 +71,8 @@ RELATIONSHIPS = {
         RelType("PHYSICAL", "Gene", "Gene", {"source": "string", "score": "double",
                 "systems": "string[]", "publications": "string[]"}, ("source",)),
         RelType("REGULATES", "Gene", "Gene", {"source": "string"}, ("source",)),
+        RelType("STRING", "Gene", "Gene", {"mode": "string", "score": "double", "direction": "string"},
+                ("mode",)),
     ]
 }  # fmt: skip
 

@@ -10,18 +10,31 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from torchcell.errors import TorchCellError
 from torchcell.schema import PerturbationKind
+from torchcell.sources.registry import dataset_scales
+from torchcell.store.replicates import STORED_LABELS
 
 BUCKETS = 1 << 32
 """Genotype buckets are 32-bit (``torchcell.schema.buckets``)."""
 
-Label = Literal["fitness", "fitness_std", "gene_interaction", "gene_interaction_p_value"]
+Label = Literal[
+    "fitness",
+    "fitness_std",
+    "fitness_se",
+    "gene_interaction",
+    "gene_interaction_p_value",
+    "gene_interaction_se",
+    "emap_score",
+]
+"""Stored labels (``torchcell.store.replicates.STORED_LABELS``) and the standard errors of
+merged means (``*_se``). ``emap_score`` is the E-MAP S-score, a scale of its own."""
+SGA_SCALE = {"gene_interaction", "gene_interaction_p_value", "gene_interaction_se"}
 
 
 class DatasetSpec(BaseModel):
     """Which experiments to materialize, which labels to keep, and how to treat replicates.
 
-    Replicates are measurements of one genotype (the same genes with the same allele kinds)
-    in one environment. ``replicates``: ``keep_all`` stores every measurement; ``mean``
+    Replicates are measurements of one genotype (the same genes with the same alleles, see
+    ``torchcell.schema.genotype_key``) in one environment. ``replicates``: ``keep_all`` stores every measurement; ``mean``
     merges each genotype's measurements into one record (labels averaged, their errors
     combined); ``prefer`` keeps the measurements of the dataset named in ``prefer`` where
     it has the genotype and merges the others as ``mean`` does.
@@ -62,6 +75,18 @@ class DatasetSpec(BaseModel):
             )
         if self.prefer is not None and self.prefer not in self.datasets:
             raise ValueError(f"prefer: {self.prefer} is not one of the datasets")
+        if "emap_score" in self.labels and SGA_SCALE & set(self.labels):
+            raise ValueError(
+                "labels mix two interaction scales: emap_score (E-MAP S-score) and "
+                f"{sorted(SGA_SCALE & set(self.labels))} (SGA ε); make one dataset per scale"
+            )
+        scales = dataset_scales(self.datasets)
+        if len(set(scales.values())) > 1:
+            raise ValueError(
+                "datasets mix interaction scales: "
+                + ", ".join(f"{d} ({s})" for d, s in sorted(scales.items()))
+                + "; E-MAP S-scores and SGA ε are not comparable, make one dataset per scale"
+            )
         return self
 
     @classmethod
@@ -81,7 +106,7 @@ class DatasetSpec(BaseModel):
         through the range index on ``Experiment.bucket``; all replicates of a genotype share a
         bucket, so they fall into the same partition.
         """
-        labels = ", ".join(f"e.{label} AS {label}" for label in self.labels)
+        labels = ", ".join(f"e.{label} AS {label}" for label in STORED_LABELS)
         return (
             "MATCH (e:Experiment) USING INDEX e:Experiment(bucket)\n"
             "WHERE e.bucket >= $low AND e.bucket < $high\n"
@@ -90,10 +115,11 @@ class DatasetSpec(BaseModel):
             "WHERE ($media IS NULL OR v.media IN $media) AND ($temperatures IS NULL OR v.temperature IN $temperatures)\n"
             "MATCH (e)-[p:PERTURBS]->(g:Gene)\n"
             "WITH e, d, v, g, p ORDER BY g.id\n"
-            "WITH e, d, v, collect(g.id) AS genes, collect(p.kind) AS kinds\n"
+            "WITH e, d, v, collect(g.id) AS genes, collect(p.kind) AS kinds,\n"
+            "     collect(coalesce(p.allele, '')) AS alleles\n"
             "WHERE size(genes) >= $min_genes AND size(genes) <= $max_genes\n"
             "  AND ($kinds IS NULL OR all(k IN kinds WHERE k IN $kinds))\n"
-            f"RETURN e.id AS id, e.genotype AS genotype, d.name AS dataset, genes, kinds, v.id AS environment, {labels}\n"
+            f"RETURN e.id AS id, e.genotype AS genotype, d.name AS dataset, genes, kinds, alleles, v.id AS environment, {labels}\n"
             "ORDER BY genotype, id"
         )
 

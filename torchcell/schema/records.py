@@ -17,8 +17,16 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-PerturbationKind = Literal["deletion", "temperature_sensitive", "damp", "suppressor"]
-PERTURBATION_KINDS: tuple[str, ...] = ("deletion", "temperature_sensitive", "damp", "suppressor")
+PerturbationKind = Literal["deletion", "temperature_sensitive", "damp", "suppressor", "allele"]
+PERTURBATION_KINDS: tuple[str, ...] = (
+    "deletion",
+    "temperature_sensitive",
+    "damp",
+    "suppressor",
+    "allele",
+)
+"""Allele kinds, in the order records index them. ``allele``: a named allele whose kind the
+source does not give (an E-MAP allele table's point mutants, e.g. ``POL30-79``)."""
 
 SYSTEMATIC_NAME = r"^[A-Za-z0-9][A-Za-z0-9\-\.()]*$"
 
@@ -86,20 +94,30 @@ class Experiment(_Record):
     gene_interaction: float | None = None
     gene_interaction_p_value: float | None = Field(None, ge=0, le=1)
 
-    @field_validator("fitness", "fitness_std", "gene_interaction", "gene_interaction_p_value")
+    @field_validator(
+        "fitness", "fitness_std", "gene_interaction", "gene_interaction_p_value", "emap_score"
+    )
     @classmethod
     def _finite(cls, value: float | None) -> float | None:
         return _finite_or_none(value)
 
     @model_validator(mode="after")
     def _has_a_label(self) -> Experiment:
-        if self.fitness is None and self.gene_interaction is None:
-            raise ValueError("an experiment needs at least one label (fitness or gene_interaction)")
+        if self.fitness is None and self.gene_interaction is None and self.emap_score is None:
+            raise ValueError(
+                "an experiment needs at least one label (fitness, gene_interaction or emap_score)"
+            )
         return self
+
+    emap_score: float | None = Field(
+        None, description="E-MAP S-score (its own scale; never mixed with SGA ε)"
+    )
 
     @property
     def genotype(self) -> str:
-        return genotype_key([(p.gene, p.kind) for p in self.perturbations], self.environment.id)
+        return genotype_key(
+            [(p.gene, p.kind, p.allele) for p in self.perturbations], self.environment.id
+        )
 
     @property
     def id(self) -> str:
@@ -109,13 +127,27 @@ class Experiment(_Record):
         return experiment_id(self.dataset, perturbations, self.environment.id)
 
 
-def genotype_key(genes_and_kinds: list[tuple[str, str]], environment: str) -> str:
-    """``YAL001C:deletion;YBR002W:damp@SGA@30C``: what makes measurements replicates.
+def allele_identity(gene: str, kind: str, allele: str | None) -> str:
+    """``YAL041W:temperature_sensitive:cdc24-3``: one perturbed gene as a genotype sees it.
 
-    Replicates are the same genes with the same allele kinds in the same environment (a
-    deletion and a ts allele of one gene are different genotypes), whatever dataset or strain.
+    A deletion's allele is the gene itself (``YAL001C:deletion``), whatever the strain calls it;
+    every other kind is told apart by its allele name, case-folded (the tsa and tsq strains of
+    ``cdc24-3`` are one allele; ``cdc24-3`` and ``cdc24-11`` are two).
     """
-    return ";".join(sorted(f"{g}:{k}" for g, k in genes_and_kinds)) + "@" + environment
+    if kind == "deletion":
+        return f"{gene}:{kind}"
+    return f"{gene}:{kind}:{(allele or '').lower()}"
+
+
+def genotype_key(perturbations: list[tuple[str, str, str | None]], environment: str) -> str:
+    """``YAL001C:deletion;YAL041W:temperature_sensitive:cdc24-3@SGA@30C``: what makes replicates.
+
+    Replicates are the same genes with the same alleles (``allele_identity``) in the same
+    environment, whatever dataset or strain measured them. This is the one definition:
+    experiment nodes store it as ``genotype``, materialization merges on it, and splits and
+    baselines read the same alleles from the stored records.
+    """
+    return ";".join(sorted(allele_identity(*p) for p in perturbations)) + "@" + environment
 
 
 def buckets(keys: Iterable[str]) -> np.ndarray:

@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from torchcell.errors import SourceError
+from torchcell.sources.catalog import Source
 from torchcell.sources.parts import GraphPart
 from torchcell.sources.table import LINE, STRICT, Rejects, read_lines, read_table, require
 
@@ -88,3 +89,11 @@ def parse_biogrid(path: Path, genes: pl.DataFrame, rejects: Rejects = STRICT) ->
             "biogrid: evidence rows merged into one link per pair": table.height - links.height,
         },
     )
+
+
+SOURCE = Source(
+    "biogrid", ("BIOGRID-*.tab3.txt*",), (None,), "TAB 3.0 release file (organism S288C)",
+    "BioGRID (Oughtred et al., Protein Sci 2021)", "MIT (BioGRID data)",
+    home="https://downloads.thebiogrid.org/BioGRID/Release-Archive/",
+    load=lambda files: [parse_biogrid(p, files.genes, files.rejects) for p in files.paths[0]],
+)  # fmt: skip

@@ -1,7 +1,9 @@
-"""Where each public source lives, what its files are called, and fetching them once.
+"""What a source is (``Source``), finding its files by published name, and fetching them once.
 
-A build reads a *source directory* that holds files under their published names; ``find``
-returns the files of each selected source. ``fetch`` downloads a missing file into the cache
+Each source module (``torchcell/sources/<name>.py``) declares its ``Source``: the files, their
+URLs and pins, the citation, and how the present files parse; ``torchcell.sources.registry``
+lists them. A build reads a *source directory* that holds files under their published names;
+``find`` returns the files of each selected source. ``fetch`` downloads a missing file into the cache
 (``$TC_HOME/sources``) once and checks its sha256; a ``file://`` URL works the same way, which
 is how tests exercise it without a network. Tables a publisher ships only inside a zip are
 extracted from it by name (``unpack``).
@@ -12,13 +14,35 @@ from __future__ import annotations
 import shutil
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from torchcell.checksum import sha256_file
 from torchcell.errors import TorchCellError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from torchcell.schema import Dataset
+    from torchcell.sources.experiments import ExperimentTables
+    from torchcell.sources.parts import GraphPart
+    from torchcell.sources.table import Rejects
+
+
+@dataclass(frozen=True)
+class SourceFiles:
+    """What a source's parser gets: its present files (per pattern; a list may be empty),
+    the genome's genes, and where bad rows go."""
+
+    paths: list[list[Path]]
+    genes: pl.DataFrame
+    rejects: Rejects
+
+    def first(self, index: int) -> Path | None:
+        return self.paths[index][0] if self.paths[index] else None
 
 
 @dataclass(frozen=True)
@@ -39,73 +63,20 @@ class Source:
     """The name a downloaded file gets where the URL's own name does not match ``files``."""
     home: str = ""
     """The publisher's page for this release: where to get files that have no stable URL."""
+    load: Callable[[SourceFiles], list[GraphPart]] | None = None
+    """Whole-file parse of the present files into graph parts (genome, networks, ...)."""
+    screens: Callable[[SourceFiles, tuple[int, int] | None], list[ExperimentTables]] | None = None
+    """Parse of a screen's present files, rows ``(i, n)``: the i-th of n slices of each file."""
+    requires: tuple[int, ...] = (0,)
+    """Indices of ``files`` without which nothing of the source can be parsed; any other file
+    may be absent (the build loads what is present and names what is not)."""
+    datasets: tuple[Dataset, ...] = ()
+    """The Dataset nodes its experiments belong to."""
+    scale: str | None = None
+    """The interaction scale of its datasets: ``sga`` (ε, τ) or ``emap`` (S-score)."""
 
 
 GITHUB = "https://raw.githubusercontent.com"
-
-SOURCES: dict[str, Source] = {
-    s.key: s
-    for s in [
-        Source("genome", ("SGD_features.tab*",),
-               ("https://downloads.yeastgenome.org/curation/chromosomal_feature/SGD_features.tab",),
-               "R64 (updated weekly)", "Cherry et al., NAR 2012 (SGD)", "SGD data, free with citation",
-               home="https://downloads.yeastgenome.org/curation/chromosomal_feature/"),
-        Source("go", ("gene_ontology.obo*|go-basic.obo*", "gene_association.sgd*|sgd.gaf*"),
-               ("http://purl.obolibrary.org/obo/go/go-basic.obo",
-                "http://current.geneontology.org/annotations/sgd.gaf.gz"), "GO release of the file",
-               "Gene Ontology Consortium; SGD annotations", "CC BY 4.0",
-               home="https://geneontology.org/docs/download-ontology/"),
-        Source("gem", ("yeast-GEM*.xml|yeast-GEM*.mat",),
-               (f"{GITHUB}/SysBioChalmers/yeast-GEM/a2a672e367ae22eaf9a44228d6ad69eb4ce5f6b6/model/yeast-GEM.mat",),
-               "yeast-GEM 9.0.2 (Yeast9)", "Zhang et al., Mol Syst Biol 2024", "CC BY 4.0",
-               ("a4949fd2bf13ce13a357fbde56c389fa6b53492065352ac701848dc5ea714927",),
-               home="https://github.com/SysBioChalmers/yeast-GEM/releases/tag/v9.0.2"),
-        Source("physical", ("physical_*.txt*",),
-               (f"{GITHUB}/YSHebron/scl-bioinfo/f972e12ddb55024bffebe14b4b78fafa1c24eab5/data/Yeast/Integrated/BIM.txt",),
-               "BioGRID ∪ IntAct ∪ MINT union (BIM)", "BioGRID (Oughtred et al. 2021), IntAct, MINT",
-               "see each database", ("75a4be9d44dded421bd0f102f4471181b3e252460ec69d00f05c768ed681558f",),
-               ("physical_BIM.txt",),
-               home="https://github.com/YSHebron/scl-bioinfo"),
-        Source("biogrid", ("BIOGRID-*.tab3.txt*",), (None,), "TAB 3.0 release file (organism S288C)",
-               "BioGRID (Oughtred et al., Protein Sci 2021)", "MIT (BioGRID data)",
-               home="https://downloads.thebiogrid.org/BioGRID/Release-Archive/"),
-        Source("regulation", ("RegulationTwoColumnTable_*.tsv*", "orftogene.txt"),
-               (f"{GITHUB}/itotoma/Yeastract_TF_Network/d9fb670035860edd6f97d953b587e4e0b119b2f2/RegulationTwoColumnTable_both.tsv",
-                f"{GITHUB}/itotoma/Yeastract_TF_Network/d9fb670035860edd6f97d953b587e4e0b119b2f2/orftogene.txt"),
-               "YEASTRACT documented regulations (DNA binding and expression, 2021 export)",
-               "Teixeira et al., NAR (YEASTRACT)", "YEASTRACT terms",
-               ("ea0a6d4248ee19e914fce0e91718c8800f7ca7b9ee1ae1c6c09b913e1cd4bd1b",
-                "1ea35d0b4f10182e2ed7590360d32744d0a7e393bf172eb17a421107f60355f5"),
-               home="http://www.yeastract.com/formregmatrix.php"),
-        Source("costanzo2016",
-               ("strain_ids_and_single_mutant_fitness.tsv*|strain_ids_and_single_mutant_fitness.xlsx",
-                "SGA_*.txt*"),
-               (f"{GITHUB}/SATAY-LL/LaanLab-SATAY-DataAnalysis/423e2da4fbe07fb7be219c5c1eb4ab724fecb694/Python_scripts/strain_ids_and_single_mutant_fitness.xlsx",
-                "https://thecellmap.org/costanzo2016/data_files/Raw%20genetic%20interaction%20datasets:%20Pair-wise%20interaction%20format.zip"),
-               "Data File S1", "Costanzo et al., Science 353:aaf1420 (2016)", "cite the paper",
-               ("6836cf8257b9ee2037713b3d279ed723852cfb60fb0db1a547e41af01b1b1174", None),
-               (None, "costanzo2016_data_file_S1_pairwise.zip"),
-               home="https://thecellmap.org/costanzo2016/"),
-        Source("kuzmin2018", ("Kuzmin2018_TableS1*.txt*",), (None,), "Table S1",
-               "Kuzmin et al., Science 360:eaao1729 (2018)", "cite the paper",
-               home="https://doi.org/10.1126/science.aao1729"),
-        Source("kuzmin2020", ("Kuzmin2020_TableS1*.txt*",), (None,), "Table S1 (794,774 rows)",
-               "Kuzmin et al., Science 368:eaaz5667 (2020)", "cite the paper",
-               home="https://doi.org/10.1126/science.aaz5667"),
-    ]
-}  # fmt: skip
-
-
-def select(only: list[str] | None) -> list[Source]:
-    """The sources to build: all, or those named in ``only`` (the genome always)."""
-    if not only:
-        return list(SOURCES.values())
-    unknown = sorted(set(only) - set(SOURCES))
-    if unknown:
-        raise TorchCellError(
-            f"unknown source(s) {', '.join(unknown)}; choose from {', '.join(SOURCES)}"
-        )
-    return [SOURCES["genome"], *(SOURCES[k] for k in SOURCES if k in only and k != "genome")]
 
 
 PARTIAL = ".part"

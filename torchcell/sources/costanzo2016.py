@@ -21,6 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from torchcell.schema import Dataset
+from torchcell.sources.catalog import GITHUB, Source, SourceFiles
 from torchcell.sources.experiments import ExperimentTables, Side, experiment_tables, measured
 from torchcell.sources.table import STRICT, Rejects, cast, check_pattern, read_table, require
 
@@ -166,3 +167,25 @@ def parse_double_mutants(
         Side("a_gene", "a_kind", "Array allele name", "Array Strain ID", "Array Strain ID"),
     ]
     return experiment_tables(table, sides, path, rejects, unscored)
+
+
+def _screens(files: SourceFiles, rows: tuple[int, int] | None) -> list[ExperimentTables]:
+    smf, sga = files.paths
+    return [
+        *(parse_single_mutants(p, files.rejects, rows) for p in smf),
+        *(parse_double_mutants(p, files.rejects, rows) for p in sga),
+    ]
+
+
+SOURCE = Source(
+    "costanzo2016",
+    ("strain_ids_and_single_mutant_fitness.tsv*|strain_ids_and_single_mutant_fitness.xlsx",
+     "SGA_*.txt*"),
+    (f"{GITHUB}/SATAY-LL/LaanLab-SATAY-DataAnalysis/423e2da4fbe07fb7be219c5c1eb4ab724fecb694/Python_scripts/strain_ids_and_single_mutant_fitness.xlsx",
+     "https://thecellmap.org/costanzo2016/data_files/Raw%20genetic%20interaction%20datasets:%20Pair-wise%20interaction%20format.zip"),
+    "Data File S1", "Costanzo et al., Science 353:aaf1420 (2016)", "cite the paper",
+    ("6836cf8257b9ee2037713b3d279ed723852cfb60fb0db1a547e41af01b1b1174", None),
+    (None, "costanzo2016_data_file_S1_pairwise.zip"),
+    home="https://thecellmap.org/costanzo2016/", screens=_screens, requires=(),
+    datasets=(SMF_DATASET, DMF_DATASET), scale="sga",
+)  # fmt: skip

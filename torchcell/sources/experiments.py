@@ -11,7 +11,7 @@ genome does not know, can name the file, line and field it came from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -29,7 +29,13 @@ from torchcell.sources.validate import validate_sample
 
 FIELD = "_field"
 
-LABELS = ["fitness", "fitness_std", "gene_interaction", "gene_interaction_p_value"]
+LABELS = ["fitness", "fitness_std", "gene_interaction", "gene_interaction_p_value", "emap_score"]
+RANGES = {
+    "fitness": (0.0, None),
+    "fitness_std": (0.0, None),
+    "gene_interaction_p_value": (0.0, 1.0),
+}
+"""Label bounds the schema enforces, checked column-wise so that a bad row is quarantined."""
 EXPERIMENT_COLUMNS = ["id", "dataset", "media", "temperature", *LABELS, "genotype", "bucket"]
 PERTURBATION_COLUMNS = ["experiment_id", "gene", "kind", "allele", "strain"]
 
@@ -43,6 +49,8 @@ class ExperimentTables:
     perturbations: pl.DataFrame
     unscored: int = 0
     """Rows of the file that hold no measurement (e.g. ``NaN`` pairs), reported by the build."""
+    notes: dict[str, int] = field(default_factory=dict)
+    """Counts of what the parser did on purpose (e.g. cells averaged), reported by the build."""
 
     def __post_init__(self) -> None:
         assert self.experiments.columns == [*EXPERIMENT_COLUMNS, LINE], self.experiments.columns
@@ -65,9 +73,29 @@ def measured(
     """
     for column in labels:
         table = cast(table, column, path, missing=missing, rejects=rejects)
+    table = in_range(table, labels, path, rejects)
     table = table.with_columns(pl.col(column).alias(label) for column, label in labels.items())
-    scored = table["fitness"].is_not_null() | table["gene_interaction"].is_not_null()
-    return table.filter(scored), int((~scored).sum())
+    present = [
+        label for label in labels.values() if label in ("fitness", "gene_interaction", "emap_score")
+    ]
+    scored = pl.any_horizontal(pl.col(label).is_not_null() for label in present)
+    kept = table.filter(scored)
+    return kept, table.height - kept.height
+
+
+def in_range(
+    table: pl.DataFrame, labels: dict[str, str], path: Path, rejects: Rejects
+) -> pl.DataFrame:
+    """Rows whose numeric ``{column: label}`` values are outside the label's ``RANGES`` are bad."""
+    for column, label in labels.items():
+        low, high = RANGES.get(label, (None, None))
+        values = table[column]
+        if low is not None:
+            table = rejects.drop(table, values < low, path, column, f"{{value}} is below {low}")
+            values = table[column]
+        if high is not None:
+            table = rejects.drop(table, values > high, path, column, f"{{value}} is above {high}")
+    return table
 
 
 @dataclass(frozen=True)
@@ -85,7 +113,14 @@ class Side:
     field: str
 
     def genotype_text(self) -> pl.Expr:
-        return pl.concat_str([pl.col(self.gene), pl.col(self.kind)], separator=":")
+        """Column-wise ``torchcell.schema.allele_identity``."""
+        gene, kind = pl.col(self.gene), pl.col(self.kind)
+        allele = pl.col(self.allele).fill_null("").str.to_lowercase()
+        return (
+            pl.when(kind == "deletion")
+            .then(pl.concat_str([gene, kind], separator=":"))
+            .otherwise(pl.concat_str([gene, kind, allele], separator=":"))
+        )
 
     def text(self) -> pl.Expr:
         """Column-wise ``torchcell.schema.perturbation_key``."""
@@ -102,6 +137,9 @@ def experiment_tables(
     columns. Each experiment's id covers its sorted perturbations, so it does not depend on
     which gene was the query.
     """
+    rows = rows.with_columns(
+        pl.lit(None, dtype=pl.Float64).alias(label) for label in LABELS if label not in rows.columns
+    )
     texts = [side.text().alias(f"_p{i}") for i, side in enumerate(sides)]
     genotypes = [side.genotype_text().alias(f"_g{i}") for i, side in enumerate(sides)]
     rows = rows.with_columns(*texts, *genotypes)
@@ -110,7 +148,9 @@ def experiment_tables(
             rows, [f"_p{i}" for i in range(len(sides))], [f"_g{i}" for i in range(len(sides))]
         )
     )
-    rows = drop_repeats(rows, path, rejects)
+    identical = repeated(rows, "id", *LABELS)
+    notes = {f"{path.name}: identical repeated rows dropped": int(identical.sum())}
+    rows = drop_repeats(rows.filter(~identical), path, rejects)
     perturbations = pl.concat(
         [
             rows.filter(pl.col(side.gene).is_not_null()).select(
@@ -140,7 +180,9 @@ def experiment_tables(
         bad = twice["experiment_id"].implode()
         rows = rows.filter(~pl.col("id").is_in(bad))
         perturbations = perturbations.filter(~pl.col("experiment_id").is_in(bad))
-    tables = ExperimentTables(path, rows.select(*EXPERIMENT_COLUMNS, LINE), perturbations, unscored)
+    tables = ExperimentTables(
+        path, rows.select(*EXPERIMENT_COLUMNS, LINE), perturbations, unscored, notes
+    )
     validate_experiments(tables)
     return tables
 
@@ -197,7 +239,8 @@ def sort_across(table: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
 
 
 def drop_repeats(rows: pl.DataFrame, path: Path, rejects: Rejects) -> pl.DataFrame:
-    """The same measurement twice in a file is a bad row (the later one), never a silent merge."""
+    """The same experiment twice in a file with different values is a bad row (the later one),
+    never a silent merge. (A row repeated verbatim is dropped before, and counted.)"""
     first_line = rows.group_by("id").agg(pl.col(LINE).min().alias("_first"))
     rows = rows.join(first_line, on="id", how="left", maintain_order="left")
     rows = rows.with_columns(pl.col("_first").cast(pl.String))
@@ -233,3 +276,71 @@ def validate_experiments(tables: ExperimentTables) -> None:
             )
 
     validate_sample(joined, tables.path, [*EXPERIMENT_COLUMNS, "perturbations"], build)
+
+
+@dataclass(frozen=True)
+class StrainFitness:
+    """A fitness column that a screen repeats on every row of a strain (Kuzmin's query and
+    array single-mutant fitness, Costanzo 2010's query and array SMF): the ``sides`` it
+    measures (one gene, or two for a double-mutant query strain) and its SD column, if any."""
+
+    sides: tuple[Side, ...]
+    fitness: str
+    fitness_std: str | None = None
+
+
+def strain_fitness_tables(
+    table: pl.DataFrame,
+    columns: list[StrainFitness],
+    path: Path,
+    rejects: Rejects,
+    missing: tuple[str, ...],
+) -> ExperimentTables:
+    """One fitness experiment per strain (its first line) from columns repeated per row.
+
+    ``table`` must hold the whole file (a strain's rows may fall into every row shard) and the
+    ``dataset``, ``media`` and ``temperature`` columns; fitness columns still text are cast here.
+    """
+    width = max(len(c.sides) for c in columns)
+    frames = []
+    for order, column in enumerate(columns):
+        typed = table
+        for name in filter(None, (column.fitness, column.fitness_std)):
+            if typed.schema[name] == pl.String:
+                typed = cast(typed, name, path, missing=missing, rejects=rejects)
+        names = {column.fitness: "fitness"}
+        if column.fitness_std:
+            names[column.fitness_std] = "fitness_std"
+        typed = in_range(typed, names, path, rejects)
+        std = pl.col(column.fitness_std) if column.fitness_std else pl.lit(None, pl.Float64)
+        select = [pl.col(column.fitness).alias("fitness"), std.alias("fitness_std")]
+        for i in range(width):
+            side = column.sides[i] if i < len(column.sides) else None
+            for part in ("gene", "kind", "allele", "strain"):
+                value = pl.col(getattr(side, part)) if side else pl.lit(None, pl.String)
+                select.append(value.alias(f"_{part}{i}"))
+        frames.append(
+            typed.filter(pl.col(column.fitness).is_not_null()).select(
+                "dataset", "media", "temperature", *select, LINE, pl.lit(order).alias("_column")
+            )
+        )
+    rows = pl.concat(frames).sort(LINE, "_column")
+    strains = [f"_strain{i}" for i in range(width)]
+    rows = rows.unique(subset=[*strains, "temperature"], keep="first", maintain_order=True)
+    fields = [next(c.sides[i].field for c in columns if len(c.sides) > i) for i in range(width)]
+    sides = [
+        Side(f"_gene{i}", f"_kind{i}", f"_allele{i}", f"_strain{i}", fields[i])
+        for i in range(width)
+    ]
+    return experiment_tables(rows.drop("_column"), sides, path, rejects)
+
+
+def concat_tables(tables: list[ExperimentTables]) -> ExperimentTables:
+    """The experiments of several tables of one file as one table."""
+    return ExperimentTables(
+        tables[0].path,
+        pl.concat([t.experiments for t in tables]),
+        pl.concat([t.perturbations for t in tables]),
+        sum(t.unscored for t in tables),
+        {k: v for t in tables for k, v in t.notes.items()},
+    )

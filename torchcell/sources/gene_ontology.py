@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from torchcell.sources.catalog import Source, SourceFiles
 from torchcell.sources.parts import GraphPart
 from torchcell.sources.table import (
     LINE,
@@ -151,3 +152,20 @@ def parse_annotations(
             "GO annotations to obsolete terms left out": int(is_obsolete.sum()),
         },
     )
+
+
+def _load(files: SourceFiles) -> list[GraphPart]:
+    ontology = parse_ontology(files.first(0), files.rejects)
+    annotations = files.first(1)
+    if annotations is None:
+        return [ontology]
+    return [ontology, parse_annotations(annotations, files.genes, ontology, files.rejects)]
+
+
+SOURCE = Source(
+    "go", ("gene_ontology.obo*|go-basic.obo*", "gene_association.sgd*|sgd.gaf*"),
+    ("http://purl.obolibrary.org/obo/go/go-basic.obo",
+     "http://current.geneontology.org/annotations/sgd.gaf.gz"), "GO release of the file",
+    "Gene Ontology Consortium; SGD annotations", "CC BY 4.0",
+    home="https://geneontology.org/docs/download-ontology/", load=_load,
+)  # fmt: skip

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from torchcell.sources.catalog import GITHUB, Source, SourceFiles
 from torchcell.sources.parts import GraphPart
 from torchcell.sources.table import LINE, STRICT, Rejects, cast, read_table, repeated, require
 
@@ -90,3 +91,40 @@ def parse_regulation(
         relationships={"REGULATES": links},
         notes={f"{source}: repeated pairs merged": int(again.sum())},
     )
+
+
+def _load_physical(files: SourceFiles) -> list[GraphPart]:
+    return [
+        parse_physical(p, p.stem.removeprefix("physical_"), files.genes, rejects=files.rejects)
+        for p in files.paths[0]
+    ]
+
+
+def _load_regulation(files: SourceFiles) -> list[GraphPart]:
+    names = files.first(1)
+    return [
+        parse_regulation(
+            p, names, "yeastract_" + p.stem.rsplit("_", 1)[-1], files.genes, files.rejects
+        )
+        for p in files.paths[0]
+    ]
+
+
+PHYSICAL = Source(
+    "physical", ("physical_*.txt*",),
+    (f"{GITHUB}/YSHebron/scl-bioinfo/f972e12ddb55024bffebe14b4b78fafa1c24eab5/data/Yeast/Integrated/BIM.txt",),
+    "BioGRID ∪ IntAct ∪ MINT union (BIM)", "BioGRID (Oughtred et al. 2021), IntAct, MINT",
+    "see each database", ("75a4be9d44dded421bd0f102f4471181b3e252460ec69d00f05c768ed681558f",),
+    ("physical_BIM.txt",),
+    home="https://github.com/YSHebron/scl-bioinfo", load=_load_physical,
+)  # fmt: skip
+REGULATION = Source(
+    "regulation", ("RegulationTwoColumnTable_*.tsv*", "orftogene.txt"),
+    (f"{GITHUB}/itotoma/Yeastract_TF_Network/d9fb670035860edd6f97d953b587e4e0b119b2f2/RegulationTwoColumnTable_both.tsv",
+     f"{GITHUB}/itotoma/Yeastract_TF_Network/d9fb670035860edd6f97d953b587e4e0b119b2f2/orftogene.txt"),
+    "YEASTRACT documented regulations (DNA binding and expression, 2021 export)",
+    "Teixeira et al., NAR (YEASTRACT)", "YEASTRACT terms",
+    ("ea0a6d4248ee19e914fce0e91718c8800f7ca7b9ee1ae1c6c09b913e1cd4bd1b",
+     "1ea35d0b4f10182e2ed7590360d32744d0a7e393bf172eb17a421107f60355f5"),
+    home="http://www.yeastract.com/formregmatrix.php", load=_load_regulation, requires=(0, 1),
+)  # fmt: skip

@@ -6,6 +6,12 @@ query with it perturbs one gene and its row is digenic. Arrays are Costanzo-styl
 ``Combined mutant type`` (digenic/trigenic) must agree with the number of perturbed genes.
 The adjusted score (ε for digenic, τ for trigenic rows) is the ``gene_interaction`` label; the
 double/triple-mutant fitness and its SD are ``fitness``/``fitness_std``.
+
+The query and array fitness columns repeat, on every row of a strain, the fitness of the
+query strain (a single mutant for hoΔ queries, the double mutant otherwise) and of the array
+single mutant. Each strain's value is stored once, as a fitness-only experiment of the same
+dataset, so the trigenic null (f_i f_j f_k + ε_ij f_k + ε_ik f_j + ε_jk f_i) has its singles.
+With row shards, shard 0 writes them (from the whole file).
 """
 
 from __future__ import annotations
@@ -15,9 +21,18 @@ from pathlib import Path
 import polars as pl
 
 from torchcell.schema import Dataset
+from torchcell.sources.catalog import Source, SourceFiles
 from torchcell.sources.costanzo2016 import MEDIA, MISSING, add_strain
-from torchcell.sources.experiments import ExperimentTables, Side, experiment_tables, measured
-from torchcell.sources.table import STRICT, Rejects, check_pattern, read_table, require
+from torchcell.sources.experiments import (
+    ExperimentTables,
+    Side,
+    StrainFitness,
+    concat_tables,
+    experiment_tables,
+    measured,
+    strain_fitness_tables,
+)
+from torchcell.sources.table import STRICT, Rejects, cast, check_pattern, read_table, require
 
 KUZMIN2018 = Dataset(name="kuzmin2018_trigenic", doi="10.1126/science.aao1729", version="Table S1")
 KUZMIN2020 = Dataset(name="kuzmin2020_trigenic", doi="10.1126/science.aaz5667", version="Table S1")
@@ -41,12 +56,21 @@ COLUMNS = [
 QUERY_PATTERN = r"^([A-Za-z0-9\-]+)\+([A-Za-z0-9\-]+)_tm(\d+)$"
 
 
-def parse_trigenic(
-    path: Path,
-    dataset: Dataset = KUZMIN2018,
-    rejects: Rejects = STRICT,
-    rows: tuple[int, int] | None = None,
-) -> ExperimentTables:
+QUERY_SIDES = (
+    Side("q1_gene", "q_kind", "q1_allele", "Query strain ID", "Query strain ID"),
+    Side("q2_gene", "q_kind", "q2_allele", "Query strain ID", "Query strain ID"),
+)
+ARRAY_SIDE = Side("a_gene", "a_kind", "Array allele name", "Array strain ID", "Array strain ID")
+STRAIN_FITNESS = [
+    StrainFitness(QUERY_SIDES, "Query single/double mutant fitness"),
+    StrainFitness((ARRAY_SIDE,), "Array single mutant fitness"),
+]
+
+
+def _read(
+    path: Path, dataset: Dataset, rejects: Rejects, rows: tuple[int, int] | None
+) -> pl.DataFrame:
+    """The checked rows, with the query's genes and alleles split out."""
     table = read_table(path, COLUMNS, header="\t".join(COLUMNS), rejects=rejects, rows=rows)
     table = require(table, "Query strain ID", path, rejects)
     table = check_pattern(
@@ -68,26 +92,59 @@ def parse_trigenic(
     table = table.with_columns(
         pl.when(control).then(None).otherwise(pl.col("q2_gene")).alias("q2_gene")
     )
-    expected = pl.Series(["digenic" if c else "trigenic" for c in control])
+    expected = pl.Series(["digenic" if c else "trigenic" for c in control], dtype=pl.String)
     table = rejects.drop(
         table, table["Combined mutant type"] != expected, path, "Combined mutant type",
         "{value} does not match the query (hoΔ queries are digenic)",
     )  # fmt: skip
+    for column in ("Query single/double mutant fitness", "Array single mutant fitness"):
+        table = cast(table, column, path, missing=MISSING, rejects=rejects)
+    return table.with_columns(
+        pl.lit(TEMPERATURE).alias("temperature"),
+        pl.lit(dataset.name).alias("dataset"),
+        pl.lit(MEDIA).alias("media"),
+    )
+
+
+def parse_trigenic(
+    path: Path,
+    dataset: Dataset = KUZMIN2018,
+    rejects: Rejects = STRICT,
+    rows: tuple[int, int] | None = None,
+) -> ExperimentTables:
+    """The screen's rows (digenic and trigenic), plus, in shard 0, each strain's fitness."""
+    table = _read(path, dataset, rejects, rows)
     labels = {
         "Adjusted genetic interaction score (epsilon or tau)": "gene_interaction",
         "P-value": "gene_interaction_p_value",
         "Double/triple mutant fitness": "fitness",
         "Double/triple mutant fitness standard deviation": "fitness_std",
     }
-    table, unscored = measured(table, labels, path, rejects, MISSING)
-    table = table.with_columns(
-        pl.lit(TEMPERATURE).alias("temperature"),
-        pl.lit(dataset.name).alias("dataset"),
-        pl.lit(MEDIA).alias("media"),
-    )
-    sides = [
-        Side("q1_gene", "q_kind", "q1_allele", "Query strain ID", "Query strain ID"),
-        Side("q2_gene", "q_kind", "q2_allele", "Query strain ID", "Query strain ID"),
-        Side("a_gene", "a_kind", "Array allele name", "Array strain ID", "Array strain ID"),
-    ]
-    return experiment_tables(table, sides, path, rejects, unscored)
+    scored, unscored = measured(table, labels, path, rejects, MISSING)
+    screen = experiment_tables(scored, [*QUERY_SIDES, ARRAY_SIDE], path, rejects, unscored)
+    if rows is not None and rows[0] != 0:
+        return screen
+    whole = table if rows is None or rows[1] == 1 else _read(path, dataset, Rejects(True), None)
+    singles = strain_fitness_tables(whole, STRAIN_FITNESS, path, rejects, MISSING)
+    return concat_tables([screen, singles])
+
+
+def _screens(dataset: Dataset):
+    def screens(files: SourceFiles, rows: tuple[int, int] | None) -> list[ExperimentTables]:
+        return [parse_trigenic(p, dataset, files.rejects, rows) for p in files.paths[0]]
+
+    return screens
+
+
+SOURCE_2018 = Source(
+    "kuzmin2018", ("Kuzmin2018_TableS1*.txt*",), (None,), "Table S1",
+    "Kuzmin et al., Science 360:eaao1729 (2018)", "cite the paper",
+    home="https://doi.org/10.1126/science.aao1729", screens=_screens(KUZMIN2018),
+    datasets=(KUZMIN2018,), scale="sga",
+)  # fmt: skip
+SOURCE_2020 = Source(
+    "kuzmin2020", ("Kuzmin2020_TableS1*.txt*",), (None,), "Table S1 (794,774 rows)",
+    "Kuzmin et al., Science 368:eaaz5667 (2020)", "cite the paper",
+    home="https://doi.org/10.1126/science.aaz5667", screens=_screens(KUZMIN2020),
+    datasets=(KUZMIN2020,), scale="sga",
+)  # fmt: skip

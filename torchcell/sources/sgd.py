@@ -15,6 +15,8 @@ import polars as pl
 
 from torchcell.schema import Gene
 from torchcell.schema.records import SYSTEMATIC_NAME
+from torchcell.sources.catalog import Source, SourceFiles
+from torchcell.sources.parts import GraphPart
 from torchcell.sources.table import (
     LINE,
     STRICT,
@@ -78,3 +80,15 @@ def parse_genes(path: Path, rejects: Rejects = STRICT) -> pl.DataFrame:
     )
     validate_sample(genes, path, GENE_COLUMNS, lambda row: Gene(**row))
     return genes
+
+
+def _load(files: SourceFiles) -> list[GraphPart]:
+    return [GraphPart(nodes={"Gene": files.genes})]
+
+
+SOURCE = Source(
+    "genome", ("SGD_features.tab*",),
+    ("https://downloads.yeastgenome.org/curation/chromosomal_feature/SGD_features.tab",),
+    "R64 (updated weekly)", "Cherry et al., NAR 2012 (SGD)", "SGD data, free with citation",
+    home="https://downloads.yeastgenome.org/curation/chromosomal_feature/", load=_load,
+)  # fmt: skip

@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from torchcell.errors import SourceError
+from torchcell.sources.catalog import GITHUB, Source
 from torchcell.sources.parts import GraphPart
 from torchcell.sources.table import STRICT, Rejects
 
@@ -107,3 +108,13 @@ def parse_model(path: Path, genes: pl.DataFrame, rejects: Rejects = STRICT) -> G
         nodes={"Reaction": reactions, "Metabolite": metabolites},
         relationships={"STOICH": stoich, "CATALYZES": catalyzes},
     )
+
+
+SOURCE = Source(
+    "gem", ("yeast-GEM*.xml|yeast-GEM*.mat",),
+    (f"{GITHUB}/SysBioChalmers/yeast-GEM/a2a672e367ae22eaf9a44228d6ad69eb4ce5f6b6/model/yeast-GEM.mat",),
+    "yeast-GEM 9.0.2 (Yeast9)", "Zhang et al., Mol Syst Biol 2024", "CC BY 4.0",
+    ("a4949fd2bf13ce13a357fbde56c389fa6b53492065352ac701848dc5ea714927",),
+    home="https://github.com/SysBioChalmers/yeast-GEM/releases/tag/v9.0.2",
+    load=lambda files: [parse_model(files.first(0), files.genes, files.rejects)],
+)  # fmt: skip

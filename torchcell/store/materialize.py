@@ -120,9 +120,13 @@ def materialize_shard(settings: Neo4jSettings, out: Path, index: int, count: int
                     id=first["id"],
                     genes=[genes[g] for g in first["genes"]],
                     kinds=[kinds[k] for k in first["kinds"]],
+                    alleles=[
+                        "" if k == "deletion" else a.lower()
+                        for k, a in zip(first["kinds"], first["alleles"], strict=True)
+                    ],
                     environment=environments[first["environment"]],
                     dataset=datasets[first["dataset"]],
-                    labels=merge(spec.labels, [[r[label] for label in spec.labels] for r in batch]),
+                    labels=merge(spec.labels, batch),
                     n=len(batch),
                 )
 

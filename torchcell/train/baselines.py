@@ -3,9 +3,9 @@
 * ``MeanBaseline``: the training mean of each label.
 * ``MultiplicativeBaseline``: for multi-gene mutants, fitness f = Π f_i of the single mutants'
   fitness measured in the training data (so the predicted interaction ε is 0). A single is
-  matched on gene, allele kind and environment (a ts allele at 26 °C is not the deletion at
-  30 °C), falling back to gene and kind, then gene; samples with an unmeasured single mutant
-  get the training mean.
+  matched on gene, allele and environment (``cdc24-3`` at 26 °C is neither ``cdc24-11`` nor
+  the deletion at 30 °C), falling back to gene and allele, then gene and kind, then gene;
+  samples with an unmeasured single mutant get the training mean.
 * ``AdditiveRidge``: ridge regression of each label on one-hot gene identity (plus an
   intercept); a model that knows genes, not biology.
 
@@ -48,7 +48,13 @@ class MultiplicativeBaseline:
     def _keys(sample: Genotype, i: int) -> tuple:
         """The single mutant to look up for gene i, most specific first."""
         gene, kind = sample.genes[i], sample.kinds[i]
-        return ((gene, kind, sample.environment), (gene, kind), (gene,))
+        allele = sample.alleles[i] if sample.alleles else ""
+        return (
+            ("allele", gene, kind, allele, sample.environment),
+            ("allele", gene, kind, allele),
+            ("kind", gene, kind),
+            ("gene", gene),
+        )
 
     def fit(self, samples: Sequence[Genotype], y: torch.Tensor) -> MultiplicativeBaseline:
         self.mean = _nanmean(y)
