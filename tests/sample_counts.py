@@ -49,7 +49,9 @@ def _strains(rows: list[list[str]]) -> tuple[int, int]:
     strains (a verbatim repeated row counts once); hoΔ (YDL227C) is the control: a strain of
     it alone is not a mutant, and in a double it leaves a single."""
     seen = {r[0] for r in rows if r[1] != "NaN" and r[0].rsplit("_", 1)[0] != "YDL227C"}
-    genes = [[g for g in s.rsplit("_", 1)[0].split("+") if g != "YDL227C" or "+" not in s] for s in seen]
+    genes = [
+        [g for g in s.rsplit("_", 1)[0].split("+") if g != "YDL227C" or "+" not in s] for s in seen
+    ]
     return sum(len(g) == 1 for g in genes), sum(len(g) == 2 for g in genes)
 
 

@@ -137,9 +137,7 @@ def test_kuzmin2020_table_loads_into_its_own_dataset(empty_graph, sample_copy, t
         "MATCH (e:Experiment)-[:IN_DATASET]->(d:Dataset) RETURN d.name AS name, count(e) AS n"
     ).records
     want = expected_counts()
-    assert {r["name"]: r["n"] for r in rows} == {
-        "kuzmin2020_trigenic": want["kuzmin"]
-    }
+    assert {r["name"]: r["n"] for r in rows} == {"kuzmin2020_trigenic": want["kuzmin"]}
 
 
 def test_biogrid_links_keep_their_evidence_in_the_graph(empty_graph, sample_copy, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -25,7 +26,7 @@ from torchcell.executors.faults import FAULT_ENV
 from torchcell.graphdb.query_spec import DatasetSpec
 from torchcell.paths import PIPELINE
 from torchcell.schema.gpr import is_active
-from torchcell.store.replicates import fisher, merge
+from torchcell.store.replicates import merge, signed_stouffer
 from torchcell.store.shard import open_shard
 
 from conftest import run_tc
@@ -177,6 +178,34 @@ def test_gpr_rules_decide_which_reactions_go(dataset_dir):
         assert torch.equal(got, want)
 
 
+def test_only_a_deletion_removes_a_gene_and_its_reactions(dataset_dir):
+    """Real sample rows of TSC10 (YBR265W, the only gene of a Yeast9 reaction's rule): the
+    DAmP allele (tsc10_damp) and the ts allele (tsc10-1) keep the gene, its edges and its
+    reactions; the same gene deleted removes them. The kind reaches the model per gene."""
+    data = Neo4jCellDataset(dataset_dir, PerturbationRepresentation)
+    processor = data.processor
+    cell = processor.cell
+    tsc10 = cell.genes.index("YBR265W")
+    kinds = data.manifest.kinds
+    records = [r for r in data.records() if r.genes == [tsc10]]
+    by_kind = {kinds[r.kinds[0]]: r for r in records}
+    assert {"damp", "temperature_sensitive"} <= set(by_kind), sorted(by_kind)
+    assert by_kind["damp"].alleles == ["tsc10_damp"]
+    deleted = dataclasses.replace(by_kind["damp"], kinds=[kinds.index("deletion")], alleles=[""])
+    batch = processor.collate([by_kind["damp"], by_kind["temperature_sensitive"], deleted])
+    masks = processor.masks(batch)
+    assert masks["gene"][:, tsc10].tolist() == [False, False, True]
+    catalyzed = cell.gpr_edges[1][cell.gpr_edges[0] == tsc10]
+    lost = masks["reaction"][:, catalyzed].any(dim=1)
+    assert lost.tolist() == [False, False, True], "hypomorphs keep their reactions"
+    assert batch["gene"].perturbed_kind.tolist() == [
+        kinds.index("damp"), kinds.index("temperature_sensitive"), kinds.index("deletion")
+    ]  # fmt: skip
+    subgraph = SubgraphRepresentation(cell)
+    assert not subgraph(by_kind["damp"])["gene"].pert_mask[tsc10]
+    assert subgraph(deleted)["gene"].pert_mask[tsc10]
+
+
 def cell_rules(root) -> list[str]:
     return torch.load(root / "cell_graph.pt", weights_only=True)["gpr_rules"]
 
@@ -274,16 +303,27 @@ def test_label_standardizer_is_invertible(tmp_path):
 
 
 def test_replicate_merging():
-    labels = ["fitness", "fitness_std", "gene_interaction", "gene_interaction_p_value"]
-    single = [[0.9, 0.05, -0.1, 0.01]]
-    assert merge(labels, single) == single[0], "a single record passes through unchanged"
-    merged = merge(labels, [[0.8, 0.03, -0.2, 0.04], [1.0, 0.04, None, 0.5]])
+    labels = [
+        "fitness",
+        "fitness_std",
+        "fitness_se",
+        "gene_interaction",
+        "gene_interaction_p_value",
+    ]
+    keys = ["fitness", "fitness_std", "gene_interaction", "gene_interaction_p_value"]
+    single = [dict(zip(keys, [0.9, 0.05, -0.1, 0.01], strict=True))]
+    assert merge(labels, single) == [0.9, 0.05, None, -0.1, 0.01], "one measurement: unchanged"
+    rows = [[0.8, 0.03, -0.2, 0.04], [1.0, 0.04, None, 0.5]]
+    merged = merge(labels, [dict(zip(keys, r, strict=True)) for r in rows])
     assert merged[0] == pytest.approx(0.9)
-    assert merged[1] == pytest.approx(0.025)  # sqrt(0.03² + 0.04²) / 2
-    assert merged[2] == pytest.approx(-0.2)  # the only measured value
-    assert merged[3] == pytest.approx(fisher([0.04, 0.5]))
-    assert fisher([0.05]) == pytest.approx(0.05)
-    assert 0 < fisher([0.01, 0.01]) < 0.01
+    assert merged[1] == pytest.approx(((0.03**2 + 0.04**2) / 2) ** 0.5), (
+        "a measurement SD stays one"
+    )
+    assert merged[2] == pytest.approx(0.1414213 / 2**0.5, rel=1e-5), "between-replicate SE"
+    assert merged[3] == pytest.approx(-0.2)  # the only measured value
+    assert merged[4] == pytest.approx(0.04), "p-values combine only where a score gives the sign"
+    assert signed_stouffer([0.05], [0.3]) == pytest.approx(0.05)
+    assert 0 < signed_stouffer([0.01, 0.01], [0.2, 0.1]) < 0.01, "agreeing replicates strengthen"
 
 
 def test_dataset_workers_open_their_own_lmdb(dataset_dir):

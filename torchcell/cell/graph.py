@@ -14,7 +14,7 @@ on any device, for a whole batch at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -50,6 +50,8 @@ class CellGraph:
     stoich_coefficient: torch.Tensor
     go_edges: torch.Tensor
     go_annotations: torch.Tensor
+    string: dict[str, torch.Tensor] = field(default_factory=dict)
+    """STRING action networks by mode (binding, reaction, ...): (2, E), lower index first."""
 
     @classmethod
     def load(cls, root: Path) -> CellGraph:
@@ -79,6 +81,7 @@ class CellGraph:
             stoich_coefficient=raw["stoich_coefficient"],
             go_edges=raw["go_edges"],
             go_annotations=raw["go_annotations"],
+            string=dict(raw.get("string", {})),
         )
 
     def num_nodes(self, node_type: str) -> int:
@@ -98,6 +101,7 @@ class CellGraph:
             k: (v.to(device) if isinstance(v, torch.Tensor) else v)
             for k, v in self.__dict__.items()
         }
+        moved["string"] = {mode: e.to(device) for mode, e in self.string.items()}
         return CellGraph(**moved)
 
     # --- what a deletion removes, for a batch -------------------------------------------------

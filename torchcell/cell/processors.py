@@ -57,17 +57,23 @@ def perturbed_sets(batch) -> tuple[torch.Tensor, torch.Tensor]:
     return sample, position
 
 
-def removed_genes(batch, num_genes: int) -> torch.Tensor:
-    """(B, N) bool of the genes a batch *deletes* (``perturbed`` whose kind is a deletion).
-
-    Other allele kinds keep their gene in the graph (see the module docstring).
-    """
+def perturbed_genes(batch, num_genes: int, deletions_only: bool = False) -> torch.Tensor:
+    """(B, N) bool of the genes each sample perturbs (any allele kind, or deletions only)."""
     counts = batch.num_perturbed
     sample, _ = perturbed_sets(batch)
-    deleted = batch["gene"].perturbed_kind == DELETION
-    removed = torch.zeros(counts.numel(), num_genes, dtype=torch.bool, device=counts.device)
-    removed[sample[deleted], batch["gene"].perturbed[deleted]] = True
-    return removed
+    genes = batch["gene"].perturbed
+    if deletions_only:
+        deleted = batch["gene"].perturbed_kind == DELETION
+        sample, genes = sample[deleted], genes[deleted]
+    out = torch.zeros(counts.numel(), num_genes, dtype=torch.bool, device=counts.device)
+    out[sample, genes] = True
+    return out
+
+
+def removed_genes(batch, num_genes: int) -> torch.Tensor:
+    """(B, N) bool of the genes a batch *deletes*: the only kind that removes a gene from the
+    graph views (see the module docstring)."""
+    return perturbed_genes(batch, num_genes, deletions_only=True)
 
 
 class PerturbationRepresentation:

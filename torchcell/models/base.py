@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import torch
 
-from torchcell.cell.processors import perturbed_sets, removed_genes
+from torchcell.cell.processors import perturbed_genes, perturbed_sets, removed_genes
 
-__all__ = ["ModelOutput", "perturbed_sets", "removed_genes"]
+__all__ = ["ModelOutput", "perturbed_genes", "perturbed_sets", "removed_genes"]
 
 
 @dataclass

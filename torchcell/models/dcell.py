@@ -28,7 +28,7 @@ from torch import nn
 
 from torchcell.cell.graph import CellGraph
 from torchcell.cell.processors import DCellRepresentation
-from torchcell.models.base import ModelOutput, removed_genes
+from torchcell.models.base import ModelOutput, perturbed_genes
 
 
 @dataclass
@@ -227,7 +227,8 @@ class DCell(nn.Module):
         return groups
 
     def forward(self, batch) -> ModelOutput:
-        state = removed_genes(batch, self.num_genes).float()
+        # DCell's input is the binary mutant state of every gene: any allele kind is a mutant.
+        state = perturbed_genes(batch, self.num_genes).float()
         if self.gene_embedding is not None:
             state = (state[:, :, None] * self.gene_embedding).flatten(1)
         sources = [state, state.new_zeros(state.shape[0], 1)]

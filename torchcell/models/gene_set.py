@@ -11,7 +11,7 @@ import itertools
 
 from torch import nn
 
-from torchcell.models.base import ModelOutput, removed_genes
+from torchcell.models.base import ModelOutput, perturbed_genes
 
 
 def mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
@@ -41,6 +41,6 @@ class GeneSetModel(nn.Module):
 
     def forward(self, batch) -> ModelOutput:
         per_gene = self.phi(self.gene.weight)
-        pooled = removed_genes(batch, self.num_genes).to(per_gene.dtype) @ per_gene
+        pooled = perturbed_genes(batch, self.num_genes).to(per_gene.dtype) @ per_gene
         pooled = pooled + self.environment(batch.environment)
         return ModelOutput(self.rho(pooled), pooled)

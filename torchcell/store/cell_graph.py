@@ -54,6 +54,11 @@ def export_cell_graph(driver: Driver, database: str, path: Path) -> dict:
         database,
         "MATCH (a:Gene)-[:REGULATES]->(b:Gene) RETURN DISTINCT a.id, b.id ORDER BY a.id, b.id",
     )
+    string = _rows(
+        driver,
+        database,
+        "MATCH (a:Gene)-[s:STRING]->(b:Gene) RETURN s.mode, a.id, b.id ORDER BY s.mode, a.id, b.id",
+    )
     stoich = _rows(
         driver, database,
         "MATCH (r:Reaction)-[s:STOICH]->(m:Metabolite) RETURN r.id, m.id, s.coefficient ORDER BY r.id, m.id",
@@ -98,6 +103,10 @@ def export_cell_graph(driver: Driver, database: str, path: Path) -> dict:
         "gpr_gene": torch.tensor(gpr_gene, dtype=torch.long),
         "go_edges": _index_pairs(go_edges, term_index, term_index),
         "go_annotations": _index_pairs(annotations, gene_index, term_index),
+        "string": {
+            mode: _index_pairs([[a, b] for m, a, b in string if m == mode], gene_index, gene_index)
+            for mode in sorted({m for m, _, _ in string})
+        },
     }
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")

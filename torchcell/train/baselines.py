@@ -128,14 +128,10 @@ def baseline_metrics(data, columns: list[int], labels: list[str]) -> dict:
     samples = data.samples
     part = {k: v.tolist() for k, v in data.indices.items()}
     singles = [i for i, s in enumerate(samples) if len(s.genes) == 1]
-    fitted = [
-        (model, part["train"])
-        for model in (
-            MeanBaseline(),
-            MultiplicativeBaseline(labels),
-            AdditiveRidge(data.dataset.num_genes),
-        )
-    ]
+    models = [MeanBaseline(), AdditiveRidge(data.dataset.num_genes)]
+    if "fitness" in labels:  # the multiplicative null predicts fitness (and ε = 0) from singles
+        models.insert(1, MultiplicativeBaseline(labels))
+    fitted = [(model, part["train"]) for model in models]
     if "fitness" in labels:
         oracle = MultiplicativeBaseline(labels)
         oracle.name = ALL_SINGLES

@@ -1,6 +1,7 @@
 """``tc pretrain-dango``: gene embeddings pre-trained on the gene networks of a cell graph.
 
-Networks: physical interactions, regulation (as undirected), and co-metabolism (two genes
+Networks: physical interactions, regulation (as undirected), STRING actions per mode (when the
+graph holds them), and co-metabolism (two genes
 in the rule of the same reaction). Per network, as in Dango's pre-training, a two-layer graph
 convolution over learnable gene embeddings is trained to reconstruct every gene's row of the
 adjacency matrix (binary cross-entropy, positives up-weighted by the network's sparsity). The
@@ -36,6 +37,7 @@ def gene_networks(cell: CellGraph) -> dict[str, torch.Tensor]:
         "co_metabolic": torch.cat(co_metabolic, 1)
         if co_metabolic
         else torch.empty(2, 0, dtype=torch.long),
+        **{f"string_{mode}": edges for mode, edges in cell.string.items()},
     }
     out = {}
     for name, edges in networks.items():
