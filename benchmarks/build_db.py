@@ -33,7 +33,7 @@ from torchcell.executors.local import run_shards
 from torchcell.graphdb import local_server
 from torchcell.graphdb.build import BuildSummary, build_shard, finalize, plan_build
 from torchcell.graphdb.bulk import import_into
-from torchcell.graphdb.connection import Neo4jSettings, open_driver
+from torchcell.graphdb.connection import local_settings, open_driver
 from torchcell.graphdb.online import load_online
 
 
@@ -89,7 +89,7 @@ def main() -> None:
         port=local_server.free_port(), home=work / "online-home", heap="2g", pagecache_mb=512
     )
     try:
-        with open_driver(Neo4jSettings(uri=state.uri)) as driver:
+        with open_driver(local_settings(state)) as driver:
             t = time.perf_counter()
             load_online(driver, "neo4j", online_build)
             online_s = time.perf_counter() - t

@@ -13,14 +13,15 @@ from pathlib import Path
 from torchcell.graphdb import local_server
 from torchcell.graphdb.build import build_shard, finalize, plan_build
 from torchcell.graphdb.bulk import import_into
-from torchcell.graphdb.connection import Neo4jSettings
+from torchcell.graphdb.connection import Neo4jSettings, local_settings
 from torchcell.paths import SAMPLE_DIR
 from torchcell.sources.costanzo2016 import SGA_COLUMNS
 from torchcell.sources.sgd import parse_genes
 
 
 def generate(source_dir: Path, experiments: int, seed: int = 0) -> None:
-    """A source folder: the sample genome and SMF table plus a generated SGA_NxN.txt."""
+    """A source folder: the sample genome and SMF table plus a generated SGA_NxN_GENERATED.txt
+    (generated values, for scale only)."""
     source_dir.mkdir(parents=True, exist_ok=True)
     for name in ("SGD_features.tab", "strain_ids_and_single_mutant_fitness.tsv"):
         shutil.copy(SAMPLE_DIR / name, source_dir / name)
@@ -30,7 +31,7 @@ def generate(source_dir: Path, experiments: int, seed: int = 0) -> None:
     queries = [(g, f"{g}_sn{9000 + i}") for i, g in enumerate(rng.choices(genes, k=side))]
     arrays = [(g, f"{g}_dma{9000 + i}") for i, g in enumerate(rng.choices(genes, k=side))]
     written = 0
-    with (source_dir / "SGA_NxN.txt").open("w", encoding="utf-8") as out:
+    with (source_dir / "SGA_NxN_GENERATED.txt").open("w", encoding="utf-8") as out:
         out.write("\t".join(SGA_COLUMNS) + "\n")
         for qg, qs in queries:
             lines = []
@@ -65,7 +66,7 @@ def graph_with_screen(experiments: int) -> Iterator[tuple[Neo4jSettings, Path]]:
         port=local_server.free_port(), home=work / "neo4j", heap="2g", pagecache_mb=512
     )
     try:
-        yield Neo4jSettings(uri=state.uri), work
+        yield local_settings(state), work
     finally:
         local_server.stop()
         shutil.rmtree(work, ignore_errors=True)

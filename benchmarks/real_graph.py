@@ -167,9 +167,9 @@ def expected(sources: Path) -> dict[str, int]:
 
 def graph(env: dict) -> dict[str, int]:
     query = (
-        "import json; from torchcell.graphdb.connection import Neo4jSettings, open_driver; "
+        "import json; from torchcell.graphdb.connection import open_driver; "
         "from torchcell.graphdb.stats import graph_counts\n"
-        "with open_driver(Neo4jSettings.from_env()) as d:\n"
+        "with open_driver() as d:\n"
         "    c = graph_counts(d, 'neo4j')\n"
         "    rows = d.execute_query('MATCH (e:Experiment)-[:IN_DATASET]->(s:Dataset) "
         "RETURN s.name AS name, count(e) AS n').records\n"
@@ -180,6 +180,18 @@ def graph(env: dict) -> dict[str, int]:
     if result.returncode:
         raise SystemExit(result.stderr)
     return json.loads(result.stdout)
+
+
+def compare(want: dict[str, int], have: dict[str, int]) -> int:
+    """Print graph and file counts side by side; the number that differ."""
+    width = max(map(len, want))
+    print(f"\n{'count':<{width}}  {'graph':>9}  {'files':>9}")
+    bad = 0
+    for key in want:
+        ok = have.get(key, 0) == want[key]
+        bad += not ok
+        print(f"{key:<{width}}  {have.get(key, 0):>9,}  {want[key]:>9,}  {'ok' if ok else 'DIFFERS'}")
+    return bad
 
 
 def server_peak_rss(home: Path) -> int | None:
@@ -196,12 +208,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--work", type=Path, default=ROOT / "runs/real_graph")
     parser.add_argument("--loader", default="bulk", choices=["bulk", "online"])
+    parser.add_argument("--counts-only", action="store_true", help="compare the running graph")
     args = parser.parse_args()
+    env = {**os.environ, "TC_HOME": str(args.work / "home"), "TC_EXECUTOR": "local"}
+    env.pop("TC_NEO4J_URI", None)
+    if args.counts_only:
+        sys.exit(compare(expected(args.work / "sources"), graph(env)))
     shutil.rmtree(args.work / "home", ignore_errors=True)
     shutil.rmtree(args.work / "build", ignore_errors=True)
     prepare(args.data, args.work / "sources")
-    env = {**os.environ, "TC_HOME": str(args.work / "home"), "TC_EXECUTOR": "local"}
-    env.pop("TC_NEO4J_URI", None)
     subprocess.run([TC, "db", "start", "--heap", "2g"], env=env, check=True)
     command = [
         TC, "build-db", "--source-dir", str(args.work / "sources"), "--build-dir",

@@ -41,11 +41,14 @@ def neo4j(tmp_path_factory) -> Neo4jSettings:
         state = local_server.start(port=local_server.free_port(), home=home / "neo4j", heap="768m")
     except Exception as err:  # noqa: BLE001 - any failure to start is reported the same way
         unavailable(f"the embedded Neo4j could not start: {err}")
-    settings = Neo4jSettings(uri=state.uri)
-    os.environ["TC_NEO4J_URI"] = state.uri
+    settings = Neo4jSettings(uri=state.uri, user="neo4j", password=local_server.password())
+    os.environ.update(
+        TC_NEO4J_URI=state.uri, TC_NEO4J_USER="neo4j", TC_NEO4J_PASSWORD=settings.password
+    )
     yield settings
     local_server.stop()
-    os.environ.pop("TC_NEO4J_URI", None)
+    for name in ("TC_NEO4J_URI", "TC_NEO4J_USER", "TC_NEO4J_PASSWORD"):
+        os.environ.pop(name, None)
     if previous is None:
         os.environ.pop("TC_HOME", None)
     else:

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import stat
+
+import pytest
+from neo4j import GraphDatabase
+from neo4j.exceptions import AuthError
 
 from torchcell.graphdb.local_server import free_port, port_is_free
 
@@ -10,7 +15,8 @@ from conftest import run_tc
 
 
 def test_start_status_stop(tmp_path):
-    local = {"env": {"TC_HOME": str(tmp_path)}, "unset": ("TC_NEO4J_URI",)}
+    unset = ("TC_NEO4J_URI", "TC_NEO4J_USER", "TC_NEO4J_PASSWORD")
+    local = {"env": {"TC_HOME": str(tmp_path)}, "unset": unset}
     port = free_port()
     started = run_tc("db", "start", "--port", str(port), "--heap", "512m", **local)
     state = json.loads((tmp_path / "neo4j.json").read_text())
@@ -18,6 +24,19 @@ def test_start_status_stop(tmp_path):
         assert f"bolt://127.0.0.1:{port}" in started.stdout and state["port"] == port
         status = run_tc("db", "status", **local)
         assert "answers at" in status.stdout and str(port) in status.stdout
+        assert "tc db password" in status.stdout
+        secret_file = tmp_path / "neo4j.password"
+        assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600, "only its owner may read it"
+        secret = run_tc("db", "password", **local).stdout.strip()
+        assert len(secret) >= 24 and secret == secret_file.read_text().strip()
+        uri = f"bolt://127.0.0.1:{port}"
+        for auth in (None, ("neo4j", "neo4j"), ("neo4j", secret + "x")):
+            with GraphDatabase.driver(uri, auth=auth) as other, pytest.raises(AuthError):
+                other.verify_connectivity()  # another user of the host, without the password
+        with GraphDatabase.driver(uri, auth=("neo4j", secret)) as own:
+            own.verify_connectivity()
+        stats = run_tc("db", "stats", **local)
+        assert stats.returncode == 0, "every command reads the password itself"
     finally:
         stopped = run_tc("db", "stop", **local)
     assert f"pid {state['pid']}" in stopped.stdout

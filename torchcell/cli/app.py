@@ -5,6 +5,7 @@ Each command parses its options and calls one library function; see ``tc COMMAND
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import typer
 from rich.table import Table
 
 from torchcell.cli.ui import console, progress_bar, user_errors
+from torchcell.errors import TorchCellError
 from torchcell.paths import SAMPLE_DIR
 
 # torch_geometric still calls torch.jit.script at import; the deprecation is not the user's
@@ -87,6 +89,34 @@ def db_status() -> None:
         with open_driver(settings) as driver:
             info = driver.get_server_info()
     console.print(f"Neo4j {info.agent} answers at {settings.uri} (database {settings.database})")
+    if settings.password and "TC_NEO4J_URI" not in os.environ:
+        console.print(
+            f"user {settings.user}, password in {_password_file()} (print it: tc db password)"
+        )
+
+
+def _password_file() -> Path:
+    from torchcell.graphdb import local_server
+
+    return local_server.password_file()
+
+
+@db_app.command("password")
+def db_password() -> None:
+    """Print the local Neo4j's password, to connect with your own tools (user neo4j).
+
+    The password is made at random by the first `tc db start` and kept, readable only by you,
+    in $TC_HOME/neo4j.password. Example: cypher-shell -a bolt://127.0.0.1:7687 -u neo4j -p "$(tc db password)"
+    """
+    from torchcell.graphdb import local_server
+
+    with user_errors():
+        secret = local_server.password()
+        if secret is None:
+            raise TorchCellError(
+                f"no local Neo4j password yet ({_password_file()}): start the server with tc db start"
+            )
+    print(secret)
 
 
 @db_app.command("stats")

@@ -47,7 +47,14 @@ def resolve_settings() -> Neo4jSettings:
         raise Neo4jUnavailable(
             DEFAULT_URI, "TC_NEO4J_URI is not set and no local server is running"
         )
-    return Neo4jSettings(uri=state.uri, database=database)
+    return local_settings(state, database)
+
+
+def local_settings(state: local_server.ServerState, database: str = "neo4j") -> Neo4jSettings:
+    """How to reach the local server of ``state`` (user neo4j, its password file)."""
+    return Neo4jSettings(
+        uri=state.uri, user="neo4j", password=local_server.password() or "", database=database
+    )
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -53,6 +54,33 @@ class ServerState:
 
 def _state_file() -> Path:
     return state_dir() / "neo4j.json"
+
+
+PASSWORD_FILE = "neo4j.password"
+
+
+def password_file() -> Path:
+    return state_dir() / PASSWORD_FILE
+
+
+def password(create: bool = False) -> str | None:
+    """The local server's password (user ``neo4j``), kept in ``$TC_HOME/neo4j.password``.
+
+    Created at random (mode 0600, only its owner can read it) when ``create`` and missing.
+    """
+    path = password_file()
+    if not path.exists():
+        if not create:
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(24) + "\n")
+    if path.stat().st_mode & 0o077:
+        raise TorchCellError(
+            f"{path} can be read by other users; make it private with: chmod 600 {path}"
+        )
+    return path.read_text().strip()
 
 
 def read_state() -> ServerState | None:
@@ -149,9 +177,11 @@ def start(
     home.mkdir(parents=True, exist_ok=True)
     log = home / "launcher.log"
     classpath = f"{root / 'target' / 'classes'}{os.pathsep}{root / 'target' / 'lib'}/*"
+    password(create=True)
     cmd = [
         java, f"-Xmx{heap}", "-XX:+UseG1GC", "-cp", classpath, MAIN_CLASS,
         "--home", str(home), "--port", str(port), "--pagecache-mb", str(pagecache_mb),
+        "--password-file", str(password_file()),
     ]  # fmt: skip
     with log.open("ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
