@@ -25,6 +25,7 @@ from torchcell.sources import (
     yeast_gem,
 )
 from torchcell.sources.experiments import sort_across
+from torchcell.sources.table import Rejects
 
 from sample_counts import expected_counts
 
@@ -324,3 +325,34 @@ def test_biogrid_names_a_missing_column_and_an_unknown_gene(tmp_path):
     unknown.write_text("\n".join(lines) + "\n")
     with pytest.raises(SourceError, match=r"line 2.*YXX999W"):
         biogrid.parse_biogrid(unknown, genes)
+
+
+def test_a_rule_that_would_expand_exponentially_fails_fast():
+    """An AND of 16 two-way ORs is 65,536 clauses (it took 383 s to expand before the guard)."""
+    import time
+
+    from torchcell.schema.gpr import MAX_CLAUSES, RuleTooLarge, to_dnf
+
+    rule = " and ".join(f"(G{i}a or G{i}b)" for i in range(16))
+    start = time.perf_counter()
+    with pytest.raises(RuleTooLarge, match=f"more than {MAX_CLAUSES:,}"):
+        to_dnf(rule)
+    assert time.perf_counter() - start < 5
+    assert len(to_dnf(" and ".join(f"(G{i}a or G{i}b)" for i in range(12)))) == 4096
+
+
+def test_rules_naming_unknown_genes_are_rewritten_to_what_the_graph_holds():
+    from torchcell.schema.gpr import without_genes
+
+    assert without_genes("(A and X) or (B and C)", {"X"}) == "(A) or (B and C)"
+    assert without_genes("A or X", {"X"}) is None, "X always present: never lost"
+    genes = sgd.parse_genes(SAMPLE_DIR / "SGD_features.tab")
+    some = yeast_gem.parse_model(SAMPLE_DIR / "yeast-GEM_sample.xml", genes)
+    gene = some.relationships["CATALYZES"]["start"][0]
+    fewer = genes.filter(pl.col("id") != gene)
+    rejects = Rejects(quarantine=True)
+    part = yeast_gem.parse_model(SAMPLE_DIR / "yeast-GEM_sample.xml", fewer, rejects)
+    assert all(gene not in (rule or "") for rule in part.nodes["Reaction"]["gpr"].to_list())
+    assert part.notes[
+        "GPR rules naming a gene the genome lacks: that gene taken as always present"
+    ] == len(rejects.rows)

@@ -12,10 +12,19 @@ from __future__ import annotations
 import re
 
 TOKEN = re.compile(r"\(|\)|[^\s()]+")
+MAX_CLAUSES = 4096
+"""The most clauses a rule may expand to. An AND of k two-way ORs has 2^k clauses; Yeast9's
+largest rule has far fewer, and a foreign model's pathological rule fails fast, not for hours."""
 
 
-def to_dnf(rule: str | None) -> list[frozenset[str]]:
-    """The rule's clauses, each a set of genes that must all be present; [] for no rule."""
+class RuleTooLarge(ValueError):
+    pass
+
+
+def to_dnf(rule: str | None, max_clauses: int = MAX_CLAUSES) -> list[frozenset[str]]:
+    """The rule's clauses, each a set of genes that must all be present; [] for no rule.
+
+    Raises ``RuleTooLarge`` when the expansion would exceed ``max_clauses``."""
     if rule is None or not rule.strip():
         return []
     tokens = TOKEN.findall(rule)
@@ -34,6 +43,8 @@ def to_dnf(rule: str | None) -> list[frozenset[str]]:
         while peek() == "or":
             take()
             clauses = clauses + term()
+            if len(clauses) > max_clauses:
+                raise RuleTooLarge(f"rule expands to more than {max_clauses:,} AND-clauses")
         return clauses
 
     def term() -> list[frozenset[str]]:
@@ -41,6 +52,11 @@ def to_dnf(rule: str | None) -> list[frozenset[str]]:
         while peek() == "and":
             take()
             right = factor()
+            if len(clauses) * len(right) > max_clauses:
+                raise RuleTooLarge(
+                    f"rule expands to more than {max_clauses:,} AND-clauses "
+                    f"({len(clauses):,} × {len(right):,} at token {position})"
+                )
             clauses = [a | b for a in clauses for b in right]
         return clauses
 
@@ -64,6 +80,17 @@ def to_dnf(rule: str | None) -> list[frozenset[str]]:
         raise ValueError(f"malformed rule {rule!r}: unexpected {tokens[position]!r}")
     unique = sorted(set(clauses), key=lambda c: sorted(c))
     return [c for c in unique if not any(other < c for other in unique)]
+
+
+def without_genes(rule: str | None, absent: set[str]) -> str | None:
+    """The rule with ``absent`` genes taken as always present (they cannot be deleted), as DNF
+    text; None when a clause needs nothing else (the reaction can then never be lost)."""
+    clauses = [clause - absent for clause in to_dnf(rule)]
+    if not clauses or any(not clause for clause in clauses):
+        return None
+    unique = sorted(set(clauses), key=sorted)
+    kept = [c for c in unique if not any(other < c for other in unique)]
+    return " or ".join("(" + " and ".join(sorted(c)) + ")" for c in kept)
 
 
 def is_active(rule: str | None, deleted: set[str]) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from torchcell.errors import SourceError
+from torchcell.schema.gpr import RuleTooLarge, to_dnf, without_genes
 from torchcell.sources.catalog import GITHUB, Source
 from torchcell.sources.parts import GraphPart
 from torchcell.sources.table import STRICT, Rejects
@@ -49,8 +50,11 @@ def load_model(path: Path):
 def parse_model(path: Path, genes: pl.DataFrame, rejects: Rejects = STRICT) -> GraphPart:
     """Reactions, metabolites, stoichiometry and gene links of the model in ``path``.
 
-    A rule that names a gene the genome does not know is a bad record (the reaction's
-    ``CATALYZES`` link to it is what would be lost).
+    A rule that names a gene the genome does not know is a bad record (its ``CATALYZES``
+    link). With quarantine, the build then decides once what the rule means: the unknown gene
+    is taken as always present (nothing can delete it), and the graph stores the rule rewritten
+    without it, so that every rule it holds names only genes it holds; such rules are counted.
+    A rule that expands to more than ``MAX_CLAUSES`` AND-clauses is a bad record too.
     """
     model = load_model(path)
     reactions = pl.DataFrame(
@@ -104,10 +108,47 @@ def parse_model(path: Path, genes: pl.DataFrame, rejects: Rejects = STRICT) -> G
         "gene {value} is not in the genome",
         values="start",
     )
+    reactions, rewritten = _graph_rules(reactions, set(genes["id"]), path, rejects)
+    kept = reactions["id"].implode()
     return GraphPart(
         nodes={"Reaction": reactions, "Metabolite": metabolites},
-        relationships={"STOICH": stoich, "CATALYZES": catalyzes},
+        relationships={
+            "STOICH": stoich.filter(pl.col("start").is_in(kept)),
+            "CATALYZES": catalyzes.filter(pl.col("end").is_in(kept)),
+        },
+        notes={
+            "GPR rules naming a gene the genome lacks: that gene taken as always present": rewritten
+        },
     )
+
+
+def _graph_rules(
+    reactions: pl.DataFrame, known: set[str], path: Path, rejects: Rejects
+) -> tuple[pl.DataFrame, int]:
+    """Rules the graph can evaluate: bounded in size, naming only genes of the genome.
+
+    A reaction whose rule is too large is a bad record (dropped with its links when
+    quarantining); returns the reactions and how many rules were rewritten."""
+    rules, problems, rewritten = [], [], 0
+    for reaction, rule in reactions.select("id", "gpr").iter_rows():
+        problem = None
+        try:
+            absent = {g for clause in to_dnf(rule) for g in clause} - known
+        except RuleTooLarge as err:
+            absent, problem = set(), f"reaction {reaction}: {err}"
+        if absent:
+            rewritten += 1
+            rule = without_genes(rule, absent)
+        rules.append(rule)
+        problems.append(problem)
+    reactions = reactions.with_columns(
+        pl.Series("gpr", rules, dtype=pl.String), pl.Series("_problem", problems, dtype=pl.String)
+    )
+    reactions = rejects.drop(
+        reactions, reactions["_problem"].is_not_null(), path, "gene_reaction_rule", "{number}",
+        values="_problem",
+    )  # fmt: skip
+    return reactions.drop("_problem"), rewritten
 
 
 SOURCE = Source(

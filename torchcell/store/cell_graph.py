@@ -75,7 +75,11 @@ def export_cell_graph(driver: Driver, database: str, path: Path) -> dict:
 
     clause_reaction, gpr_clause, gpr_gene = [], [], []
     for reaction, rule in reactions:
-        for clause in to_dnf(rule):
+        try:
+            clauses = to_dnf(rule)
+        except ValueError as err:  # a graph loaded by other means than tc build-db
+            raise TorchCellError(f"reaction {reaction}'s rule cannot be used: {err}") from None
+        for clause in clauses:
             for gene in sorted(clause):
                 if gene not in gene_index:
                     raise TorchCellError(
