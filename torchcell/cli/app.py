@@ -123,13 +123,23 @@ def db_password() -> None:
 def db_stats() -> None:
     """Print node counts by label and relationship counts by type."""
     from torchcell.graphdb.connection import open_driver, resolve_settings
+    from torchcell.graphdb.run import held_builds
     from torchcell.graphdb.stats import graph_counts
 
     with user_errors():
         settings = resolve_settings()
         with open_driver(settings) as driver:
             counts = graph_counts(driver, settings.database)
+            builds = held_builds(driver, settings.database)
     console.print(_counts_table(counts))
+    for build in builds:
+        state = (
+            "complete" if build["complete"] else "[red]INCOMPLETE[/red] (a load was interrupted)"
+        )
+        union = f", appended to {', '.join(build['appended_to'])}" if build["appended_to"] else ""
+        console.print(f"build {build['id']}: {state}{union}")
+    if any(not b["complete"] for b in builds):
+        console.print("finish it by rerunning the same tc build-db command")
 
 
 from torchcell.cli.options import (  # noqa: E402
@@ -197,6 +207,14 @@ def build_db(
     quarantine: bool = typer.Option(
         False, help="Write bad rows to quarantine.tsv and go on, instead of stopping."
     ),
+    replace: bool = typer.Option(
+        False, help="Online loader, graph holding another build: remove it first (in batches)."
+    ),
+    append: bool = typer.Option(
+        False,
+        help="Online loader, graph holding another build: keep it and add this one (a union, "
+        "recorded in the new Build node).",
+    ),
     build_dir: Path = typer.Option(
         None, help="Where the CSV shards go (default: $TC_HOME/builds/<build id>)."
     ),
@@ -228,11 +246,14 @@ def build_db(
     import os
 
     from torchcell.executors.dispatch import run_stage
-    from torchcell.graphdb.build import BuildSummary, build_shard, finalize
+    from torchcell.graphdb.build import BuildSummary, build_shard, finalize, locked
     from torchcell.graphdb.run import build_stage, done_record, load, prepare
 
     selection = [s.strip() for s in only.split(",")] if only else None
+    mode = "replace" if replace else "append" if append else "refuse"
     with user_errors():
+        if replace and append:
+            raise TorchCellError("--replace and --append exclude each other; choose one")
         _, folder = prepare(source_dir, selection, build_dir)
         if shard is not None:
             index, count = _parse_shard(shard)
@@ -245,8 +266,12 @@ def build_db(
         with progress_bar() as progress:
             if finalize_only:
                 summary = finalize(folder, nodes)
+                with locked(folder / "load.lock"):
+                    loaded = load(folder, loader, progress, mode)  # type: ignore[arg-type]
+                _print_build(summary, folder, loaded)
+                return
             else:
-                stage = build_stage(folder, nodes, source_dir, selection, quarantine, loader)  # type: ignore[arg-type]
+                stage = build_stage(folder, nodes, source_dir, selection, quarantine, loader, mode)  # type: ignore[arg-type]
                 kind, result = run_stage(
                     stage, executor, workers or os.cpu_count() or 1,  # type: ignore[arg-type]
                     _slurm_options(partition, account, time, mem, cpus, max_parallel),
@@ -258,7 +283,8 @@ def build_db(
                         _print_build(BuildSummary.read(folder), folder, None, loaded_by_job=True)
                     return
                 summary = result
-            loaded = load(folder, loader, progress)  # type: ignore[arg-type]
+            with locked(folder / "load.lock"):
+                loaded = load(folder, loader, progress, mode)  # type: ignore[arg-type]
     _print_build(summary, folder, loaded)
 
 

@@ -91,6 +91,9 @@ def register(app: typer.Typer) -> None:
         cpus: int = typer.Option(4, help="SLURM CPUs for the job."),
         wait: bool = typer.Option(False, help="With slurm: wait for the job to finish."),
         progress: bool = typer.Option(True, help="Show Lightning's progress bar."),
+        overwrite: bool = typer.Option(
+            False, help="Replace the run the output folder holds (else a held run is refused)."
+        ),
     ) -> None:
         """Train a model on a materialized dataset; print per-epoch loss and validation Pearson.
 
@@ -136,7 +139,7 @@ def register(app: typer.Typer) -> None:
             return
         with user_errors():
             cfg = TrainConfig.from_yaml(config, **overrides)
-            result = train(cfg, progress_bar=progress, log=console.print)
+            result = train(cfg, progress_bar=progress, log=console.print, overwrite=overwrite)
         if result is None:  # another rank of a multi-device run: rank 0 reports
             return
         rows = metrics_rows(cfg.model, "train", result.train)
@@ -214,7 +217,7 @@ def register(app: typer.Typer) -> None:
                 for config in configs:
                     cfg = TrainConfig.from_yaml(config, split=split_name, epochs=epochs, seed=seed)
                     cfg = cfg.model_copy(update={"output": out / split_name / cfg.model})
-                    result = train(cfg, progress_bar=False, log=lambda _: None)
+                    result = train(cfg, progress_bar=False, log=lambda _: None, overwrite=True)
                     rows += metrics_rows(cfg.model, split_name, result.test, result.test_by_size)
                     console.print(f"{cfg.model} on {split_name}: best epoch {result.best_epoch}")
                 rows += baseline_rows(result, split_name)

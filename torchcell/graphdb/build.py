@@ -16,9 +16,12 @@ Three steps, each callable on its own so that a cluster can run them as separate
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -118,6 +121,20 @@ def plan_build(source_dir: Path, only: list[str] | None = None) -> BuildPlan:
     return BuildPlan(str(source_dir), sorted(files), files, checksums, build_id, skipped, missing)
 
 
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (waiting for it): two builds of one folder, from two
+    commands or two SLURM submissions, take turns on a shard or on finalize + load, and the
+    later one finds the work done instead of racing on its temporary files."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def shard_dir(build_dir: Path, index: int, count: int) -> Path:
     return Path(build_dir) / f"shard-{index:05d}-of-{count:05d}"
 
@@ -211,6 +228,12 @@ def build_shard(build_dir: Path, index: int, count: int, quarantine: bool = Fals
 
     A shard that is already complete is not redone.
     """
+    out = shard_dir(build_dir, index, count)
+    with locked(out.with_name(out.name + ".lock")):
+        return _build_shard(build_dir, index, count, quarantine)
+
+
+def _build_shard(build_dir: Path, index: int, count: int, quarantine: bool) -> dict:
     plan = BuildPlan.read(build_dir)
     out = shard_dir(build_dir, index, count)
     if (out / DONE).exists():
@@ -309,7 +332,11 @@ def _shared_nodes(build_dir: Path, count: int, label: str, key: str) -> pl.DataF
 
 def finalize(build_dir: Path, count: int) -> BuildSummary:
     """Check the shards, write shared nodes, headers and ``build.json``; return the summary."""
-    build_dir = Path(build_dir)
+    with locked(Path(build_dir) / "finalize.lock"):
+        return _finalize(Path(build_dir), count)
+
+
+def _finalize(build_dir: Path, count: int) -> BuildSummary:
     plan = BuildPlan.read(build_dir)
     missing = [i for i in range(count) if not (shard_dir(build_dir, i, count) / DONE).exists()]
     if missing:
@@ -358,8 +385,12 @@ def finalize(build_dir: Path, count: int) -> BuildSummary:
                 [f"{name} sha256:{digest}" for name, digest in sorted(plan.checksums.items())]
             ],
             "code_version": [torchcell.__version__],
-        }
-    )
+            "complete": [False],  # set by the loader once the graph's counts verify
+            "appended_to": [[]],
+        },
+        schema={"id": pl.String, "sources": pl.List(pl.String), "code_version": pl.String,
+                "complete": pl.Boolean, "appended_to": pl.List(pl.String)},
+    )  # fmt: skip
     (shared / "Build").mkdir(parents=True)
     write_part(shared / "Build" / "part-000.csv", "Build", build)
     nodes["Build"] = 1

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from neo4j import Driver, GraphDatabase
-from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, ConfigurationError, ServiceUnavailable, SessionExpired
 
-from torchcell.errors import Neo4jUnavailable
+from torchcell.errors import Neo4jUnavailable, TorchCellError
 from torchcell.graphdb import local_server
 
 DEFAULT_URI = "bolt://127.0.0.1:7687"
@@ -61,9 +61,18 @@ def local_settings(state: local_server.ServerState, database: str = "neo4j") -> 
 def open_driver(settings: Neo4jSettings | None = None) -> Iterator[Driver]:
     """A connected driver; Neo4jUnavailable when nothing answers or the credentials are refused."""
     settings = settings or resolve_settings()
-    driver = GraphDatabase.driver(
-        settings.uri, auth=settings.auth, connection_timeout=10.0, notifications_min_severity="OFF"
-    )
+    try:
+        driver = GraphDatabase.driver(
+            settings.uri,
+            auth=settings.auth,
+            connection_timeout=10.0,
+            notifications_min_severity="OFF",
+        )
+    except (ConfigurationError, ValueError) as err:
+        raise TorchCellError(
+            f"TC_NEO4J_URI={settings.uri!r} is not a Neo4j address ({err}); use e.g. "
+            "bolt://host:7687 or neo4j://host:7687, or unset it to use the local server"
+        ) from None
     try:
         try:
             driver.verify_connectivity()

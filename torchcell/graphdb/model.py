@@ -53,7 +53,8 @@ NODES = {
                                 "genotype": "string", "bucket": "long"}),
         NodeType("Environment", {"media": "string", "temperature": "double"}),
         NodeType("Dataset", {"doi": "string", "version": "string"}, key="name"),
-        NodeType("Build", {"sources": "string[]", "code_version": "string"}),
+        NodeType("Build", {"sources": "string[]", "code_version": "string", "complete": "boolean",
+                           "appended_to": "string[]"}),
     ]
 }  # fmt: skip
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from torchcell.config_files import read_yaml
 from torchcell.errors import TorchCellError
 from torchcell.schema import PerturbationKind
 from torchcell.sources.registry import dataset_scales
@@ -92,10 +92,9 @@ class DatasetSpec(BaseModel):
     @classmethod
     def from_yaml(cls, path: Path) -> DatasetSpec:
         path = Path(path)
-        if not path.exists():
-            raise TorchCellError(f"dataset spec {path} does not exist")
+        data = read_yaml(path, "dataset spec")
         try:
-            return cls.model_validate(yaml.safe_load(path.read_text()))
+            return cls.model_validate(data)
         except ValidationError as err:
             raise TorchCellError(f"dataset spec {path} is invalid:\n{err}") from None
 

@@ -27,6 +27,10 @@ from torchcell.graphdb.stats import GraphCounts, graph_counts
 from torchcell.progress import Progress, no_progress
 
 Loader = Literal["online", "bulk", "none"]
+GraphMode = Literal["refuse", "replace", "append"]
+"""What an online load does when the graph holds another build: refuse (default), remove it
+first, or add to it (a union, recorded in the new Build node's ``appended_to``)."""
+DELETE_BATCH = 10_000
 
 
 def default_build_dir(build_id: str) -> Path:
@@ -57,6 +61,7 @@ def build_stage(
     only: list[str] | None,
     quarantine: bool,
     loader: Loader,
+    mode: GraphMode = "refuse",
 ) -> Stage:
     """The build as a sharded stage: ``tc build-db --shard i/N`` tasks, then finalize + load."""
     common = [
@@ -77,7 +82,15 @@ def build_stage(
             "{index}/{count}",
             *(["--quarantine"] if quarantine else []),
         ],
-        finalize_args=[*common, "--nodes", "{count}", "--finalize", "--loader", loader],
+        finalize_args=[
+            *common,
+            "--nodes",
+            "{count}",
+            "--finalize",
+            "--loader",
+            loader,
+            *({"replace": ["--replace"], "append": ["--append"]}.get(mode, [])),
+        ],  # fmt: skip
         run_shard=partial(build_shard, build_dir, count=count, quarantine=quarantine),
         finalize=partial(finalize, build_dir, count),
         is_done=lambda i: done_record(build_dir, i, count).exists(),
@@ -94,8 +107,35 @@ class LoadResult:
     uri: str
 
 
-def load(build_dir: Path, loader: Loader, progress: Progress = no_progress) -> LoadResult | None:
-    """Load a finalized build and check that the graph holds what the build wrote."""
+def held_builds(driver, database: str) -> list[dict]:
+    """The Build nodes of the graph: id, sources, complete, appended_to."""
+    return [
+        dict(r)
+        for r in driver.execute_query(
+            "MATCH (b:Build) RETURN b.id AS id, b.sources AS sources, "
+            "coalesce(b.complete, false) AS complete, coalesce(b.appended_to, []) AS appended_to "
+            "ORDER BY b.id",
+            database_=database,
+        ).records
+    ]
+
+
+def _clear(driver, database: str) -> None:
+    driver.execute_query(
+        f"MATCH (n) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF {DELETE_BATCH} ROWS",
+        database_=database,
+    )
+
+
+def load(
+    build_dir: Path, loader: Loader, progress: Progress = no_progress, mode: GraphMode = "refuse"
+) -> LoadResult | None:
+    """Load a finalized build, check that the graph holds what the build wrote, and only then
+    mark its Build node complete (an interrupted load leaves ``complete: false``, which
+    materialization refuses).
+
+    One graph, one build: an online load into a graph that holds another build is refused
+    unless ``mode`` is ``replace`` (the graph is emptied in batches first) or ``append``."""
     if loader == "none":
         return None
     summary = BuildSummary.read(build_dir)
@@ -105,21 +145,43 @@ def load(build_dir: Path, loader: Loader, progress: Progress = no_progress) -> L
     with open_driver(settings) as driver:
         if loader == "bulk":
             ensure_constraints(driver, settings.database)
+        others = [
+            b["id"] for b in held_builds(driver, settings.database) if b["id"] != summary.build_id
+        ]
+        if loader == "online" and others:
+            if mode == "refuse":
+                raise TorchCellError(
+                    f"the graph at {settings.uri} holds build {', '.join(others)}; loading build "
+                    f"{summary.build_id} beside it would mix two builds. Rerun with --replace "
+                    "(remove the graph's build first) or --append (keep both, recorded as a union), "
+                    "or use --loader bulk (replaces the local graph)"
+                )
+            if mode == "replace":
+                _clear(driver, settings.database)
+                others = []
         before = graph_counts(driver, settings.database)
         if loader == "online":
             load_online(driver, settings.database, build_dir, progress)
         counts = graph_counts(driver, settings.database)
-    fresh = loader == "bulk" or not before.nodes
-    expected = {**summary.nodes, **summary.relationships}
-    held = {**counts.nodes, **counts.relationships}
-    wrong = {
-        k: (v, held.get(k, 0))
-        for k, v in expected.items()
-        if (held.get(k, 0) != v if fresh else held.get(k, 0) < v)
-    }
-    if wrong:
-        listed = ", ".join(f"{k}: wrote {w}, graph holds {h}" for k, (w, h) in wrong.items())
-        raise TorchCellError(
-            f"the graph does not hold what build {summary.build_id} wrote: {listed}"
+        fresh = loader == "bulk" or not before.nodes
+        expected = {**summary.nodes, **summary.relationships}
+        held = {**counts.nodes, **counts.relationships}
+        if not fresh:  # a union, or a resumed load of this build: its Build node is counted once
+            expected = {k: v for k, v in expected.items() if k != "Build"}
+        wrong = {
+            k: (v, held.get(k, 0))
+            for k, v in expected.items()
+            if (held.get(k, 0) != v if fresh else held.get(k, 0) < v)
+        }
+        if wrong:
+            listed = ", ".join(f"{k}: wrote {w}, graph holds {h}" for k, (w, h) in wrong.items())
+            raise TorchCellError(
+                f"the graph does not hold what build {summary.build_id} wrote: {listed}"
+            )
+        driver.execute_query(
+            "MATCH (b:Build {id: $id}) SET b.complete = true, b.appended_to = $others",
+            id=summary.build_id,
+            others=others if loader == "online" else [],
+            database_=settings.database,
         )
     return LoadResult(counts, settings.uri)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,7 +57,9 @@ class Rejects:
         if not self.quarantine:
             i = bad.arg_max()
             value = table[values][i] if values else None
-            text = problem.replace("{value}", repr(value)).replace("{number}", str(value))
+            text = problem.replace("{value}", short(repr(value))).replace(
+                "{number}", short(str(value))
+            )
             raise SourceError(path, _line(table, i), column, text)
         failed = table.filter(bad)
         placeholder = next((p for p in ("{value}", "{number}") if p in problem), None)
@@ -66,7 +69,7 @@ class Rejects:
             text = pl.concat_str(
                 [
                     pl.lit(head + quote),
-                    pl.col(values).cast(pl.String).fill_null("None"),
+                    pl.col(values).cast(pl.String).fill_null("None").str.slice(0, MAX_SHOWN),
                     pl.lit(quote + tail),
                 ]
             )
@@ -83,6 +86,18 @@ class Rejects:
         pl.DataFrame(
             self.rows, schema=["file", "line", "field", "problem"], orient="row"
         ).write_csv(path, separator="\t")
+
+
+MAX_SHOWN = 80
+"""Characters of a bad value an error message echoes (a 1 MB bad id is not printed whole)."""
+MAX_FIELD = 10_000
+"""The longest field a source may hold; a longer one is a bad row, not a 1 MB property."""
+
+
+def short(text: str) -> str:
+    if len(text) <= MAX_SHOWN:
+        return text
+    return f"{text[:MAX_SHOWN]}… ({len(text):,} characters)"
 
 
 def _line(table: pl.DataFrame, i: int) -> int | None:
@@ -105,10 +120,19 @@ def read_lines(path: Path) -> pl.DataFrame:
     path = Path(path)
     if not path.exists():
         raise SourceError(path, None, None, "file not found")
-    if path.suffix == ".xlsx":
-        raw = pl.DataFrame({"text": _xlsx_lines(path)}, schema={"text": pl.String})
-    else:
-        raw = _text_lines(path)
+    try:
+        if path.suffix == ".xlsx":
+            raw = pl.DataFrame({"text": _xlsx_lines(path)}, schema={"text": pl.String})
+        else:
+            raw = _text_lines(path)
+    except SourceError:
+        raise
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile, pl.exceptions.PolarsError) as err:
+        raise SourceError(
+            path, None, None,
+            f"cannot be read ({type(err).__name__}: {short(str(err))}); is it truncated or not "
+            "the published file? Download it again (tc fetch-sources) or replace it",
+        ) from None  # fmt: skip
     return raw.with_columns(
         pl.col("text").str.strip_suffix("\r"),
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE),
@@ -169,6 +193,18 @@ def _split_in_python(path: Path) -> list[str | None]:
     return out
 
 
+def header_problem(expected: str, found: str, separator: str) -> str:
+    """What differs between an expected and a found header, by column name."""
+    want, have = expected.split(separator), found.split(separator)
+    missing = [c for c in want if c not in have]
+    extra = [c for c in have if c not in want]
+    if missing or extra:
+        parts = [f"missing column(s) {', '.join(map(repr, missing))}" if missing else ""]
+        parts.append(f"unexpected column(s) {', '.join(map(repr, extra))}" if extra else "")
+        return "unexpected header: " + "; ".join(p for p in parts if p)
+    return f"unexpected header: the columns are in another order ({short(found)!r})"
+
+
 def content_lines(lines: pl.DataFrame, comment_prefix: str | None = None) -> pl.DataFrame:
     """``lines`` without blank lines and lines starting with ``comment_prefix``."""
     keep = pl.col("text").is_not_null() & (pl.col("text").str.strip_chars() != "")
@@ -198,10 +234,10 @@ def read_table(
     lines = read_lines(path)
     if header is not None:
         found = lines["text"][0] if lines.height else None
+        if found is None:
+            raise SourceError(path, 1, None, f"the file is empty; expected the header {header!r}")
         if found != header:
-            raise SourceError(
-                path, 1, None, f"unexpected header: expected {header!r}, found {found!r}"
-            )
+            raise SourceError(path, 1, None, header_problem(header, found, separator))
         lines = lines.slice(1)
     lines = content_lines(lines, comment_prefix)
     if rows is not None:
@@ -219,8 +255,20 @@ def read_table(
         f"expected {len(columns)} fields separated by {separator!r}, found {{value}}",
         values="_fields",
     ).drop("_fields")
+    lines = rejects.drop(
+        lines.with_columns(pl.col("text").str.len_chars().cast(pl.String).alias("_chars")),
+        lines["text"].str.len_bytes() > 4 * MAX_FIELD * len(columns),
+        path, None, f"line of {{number}} characters (fields hold at most {MAX_FIELD:,})",
+        values="_chars",
+    ).drop("_chars")  # fmt: skip
     fields = pl.col("text").str.split_exact(separator, n_sep).struct.rename_fields(columns)
     table = lines.select(fields.alias("f"), LINE).unnest("f")
+    if (lines["text"].str.len_bytes() > MAX_FIELD).any():  # only then can a field be too long
+        for column in columns:
+            table = rejects.drop(
+                table, table[column].str.len_chars() > MAX_FIELD, path, column,
+                f"field of more than {MAX_FIELD:,} characters",
+            )  # fmt: skip
     return table.with_columns(
         [pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in columns]
     )

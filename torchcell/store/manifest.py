@@ -42,7 +42,15 @@ class Manifest:
         path = Path(root) / MANIFEST
         if not path.exists():
             raise TorchCellError(f"{root} has no {MANIFEST}: materialize a dataset there first")
-        return cls(**json.loads(path.read_text()))
+        try:
+            return cls(**json.loads(path.read_text()))
+        except json.JSONDecodeError as err:
+            raise TorchCellError(
+                f"{path}, line {err.lineno}: not valid JSON ({err.msg}); materialize the dataset "
+                "again (tc materialize-dataset SPEC --out DIR)"
+            ) from None
+        except TypeError as err:
+            raise TorchCellError(f"{path} is not a manifest this code reads ({err})") from None
 
 
 def read_genes(root: Path) -> list[str]:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
+import lmdb
 import numpy as np
 from neo4j import Driver
 
@@ -44,12 +45,30 @@ def prepare(driver: Driver, database: str, spec: DatasetSpec, out: Path, shards:
     """Write the cell graph, genes.json and layout.json; reuse them when the build is the same."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    builds = driver.execute_query(
-        "MATCH (b:Build) RETURN b.id AS id, b.sources AS sources ORDER BY b.id", database_=database
-    ).records
+    from torchcell.graphdb.run import held_builds
+
+    builds = held_builds(driver, database)
     if not builds:
         raise TorchCellError("the graph has no Build node: run `tc build-db` first")
-    build = {"id": builds[-1]["id"], "sources": builds[-1]["sources"]}
+    unfinished = [b["id"] for b in builds if not b["complete"]]
+    if unfinished:
+        raise TorchCellError(
+            f"the graph's build {', '.join(unfinished)} is incomplete (its load was interrupted "
+            "or did not verify); finish it by rerunning the same tc build-db command"
+        )
+    names = {
+        r["name"]
+        for r in driver.execute_query(
+            "MATCH (d:Dataset) RETURN d.name AS name", database_=database
+        ).records
+    }
+    absent = [d for d in spec.datasets if d not in names]
+    if absent:
+        raise TorchCellError(
+            f"the spec names dataset(s) the graph does not hold: {', '.join(absent)}; "
+            f"the graph holds {', '.join(sorted(names)) or 'none'}"
+        )
+    build = {"id": "+".join(b["id"] for b in builds), "builds": builds}
     layout = {
         "spec": spec.model_dump(),
         "cypher": spec.cypher(),
@@ -219,7 +238,11 @@ def verify(out: Path) -> list[str]:
             continue
         if sha256_file(path) != shard["sha256"]:
             problems.append(f"{path}: sha256 differs from the manifest")
-        records = len(open_shard(path))
+        try:
+            records = len(open_shard(path))
+        except lmdb.Error as err:
+            problems.append(f"{path} is not a readable LMDB shard ({type(err).__name__})")
+            continue
         if records != shard["count"]:
             problems.append(f"{path}: {records} records, the manifest says {shard['count']}")
     graph = out / manifest.cell_graph["file"]
@@ -228,6 +251,29 @@ def verify(out: Path) -> list[str]:
     if sum(s["count"] for s in manifest.shards) != manifest.count:
         problems.append("the shard counts do not add up to the manifest's count")
     return problems
+
+
+def require_intact(out: Path) -> Manifest:
+    """The manifest of a dataset whose every shard and cell graph match it (counts and sha256),
+    else a TorchCellError that says what differs and how to repair it. Cheap: read on every
+    `tc train` and `tc evaluate` start."""
+    problems = verify(out)
+    if problems:
+        shown = "; ".join(problems[:4]) + (
+            f"; and {len(problems) - 4} more" if len(problems) > 4 else ""
+        )
+        raise TorchCellError(
+            f"dataset {out} does not match its manifest: {shown}. Rerun the same "
+            "tc materialize-dataset SPEC --out DIR to redo the damaged shards, or check with "
+            "tc dataset verify"
+        )
+    manifest = Manifest.read(out)
+    if manifest.count == 0:
+        raise TorchCellError(
+            f"dataset {out} holds 0 records: its spec ({manifest.spec.get('name')}) matched no "
+            "experiment of the graph; check the spec's datasets, kinds and filters"
+        )
+    return manifest
 
 
 def materialize_stage(settings: Neo4jSettings, spec_path: Path, out: Path, count: int) -> Stage:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from torchcell.config_files import read_yaml
 from torchcell.errors import TorchCellError
 
 MODELS = ("gene_set", "hetero_cell", "dcell", "dango")
@@ -87,9 +87,7 @@ class TrainConfig(_Strict):
     @classmethod
     def from_yaml(cls, path: Path, **overrides) -> TrainConfig:
         path = Path(path)
-        if not path.exists():
-            raise TorchCellError(f"training config {path} does not exist")
-        data = yaml.safe_load(path.read_text()) or {}
+        data = read_yaml(path, "training config")
         data.update({k: v for k, v in overrides.items() if v is not None})
         try:
             return cls.model_validate(data)

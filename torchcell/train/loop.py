@@ -59,6 +59,10 @@ def label_columns(config: TrainConfig, data: CellDataModule) -> list[int]:
 
 
 def data_module(config: TrainConfig) -> CellDataModule:
+    """The config's dataset, after checking it against its manifest (counts and sha256)."""
+    from torchcell.store.materialize import require_intact
+
+    require_intact(config.dataset)
     return CellDataModule(
         config.dataset, split=config.split, val_fraction=config.val_fraction,
         test_fraction=config.test_fraction, batch_size=config.batch_size, seed=config.seed,
@@ -86,9 +90,21 @@ def quiet_lightning() -> None:
 
 
 def train(
-    config: TrainConfig, progress_bar: bool = True, log: Callable[[str], None] = print
+    config: TrainConfig,
+    progress_bar: bool = True,
+    log: Callable[[str], None] = print,
+    overwrite: bool = False,
 ) -> TrainResult | None:
-    """Fit, test with the kept checkpoint, write the results; None on non-zero DDP ranks."""
+    """Fit, test with the kept checkpoint, write the results; None on non-zero DDP ranks.
+
+    A folder that holds a run (``model.pt`` or ``metrics.json``) is refused unless ``overwrite``.
+    """
+    held = [name for name in ("model.pt", "metrics.json") if (Path(config.output) / name).exists()]
+    if held and not overwrite:
+        raise TorchCellError(
+            f"{config.output} already holds a run ({', '.join(held)}); pass --overwrite to replace "
+            "it or --output to write elsewhere"
+        )
     quiet_lightning()
     L.seed_everything(config.seed, workers=True, verbose=False)
     data = data_module(config)

@@ -1,0 +1,112 @@
+"""One graph, one build: complete only once verified, never silently mixed (real Neo4j)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+from torchcell.graphdb.stats import graph_counts
+from torchcell.paths import PIPELINE, SAMPLE_DIR
+
+from conftest import TC, run_tc
+from sample_counts import expected_counts
+
+SPEC = PIPELINE / "datasets" / "costanzo2016_sample.yaml"
+
+
+def builds(driver) -> list[dict]:
+    return [
+        dict(r)
+        for r in driver.execute_query(
+            "MATCH (b:Build) RETURN b.id AS id, b.complete AS complete, "
+            "b.appended_to AS appended_to ORDER BY id"
+        ).records
+    ]
+
+
+def build(tmp_path, name: str, *args: str, check: bool = True):
+    return run_tc(
+        "build-db", "--source-dir", str(SAMPLE_DIR), "--build-dir", str(tmp_path / name), *args,
+        check=check,
+    )  # fmt: skip
+
+
+def test_a_second_build_is_refused_then_replaces_or_appends(empty_graph, tmp_path):
+    build(tmp_path, "all")
+    (first,) = builds(empty_graph)
+    assert first["complete"] is True
+    other = build(tmp_path, "go", "--only", "go", check=False)
+    assert other.returncode == 1 and "--replace" in other.stderr and "--append" in other.stderr
+    assert "Traceback" not in other.stderr
+    assert builds(empty_graph) == [first], "nothing loaded"
+
+    build(tmp_path, "go", "--only", "go", "--append")
+    held = {b["id"]: b for b in builds(empty_graph)}
+    assert len(held) == 2 and all(b["complete"] for b in held.values())
+    (new,) = [b for b in held.values() if b["id"] != first["id"]]
+    assert new["appended_to"] == [first["id"]], "the union is recorded in the Build node"
+
+    build(tmp_path, "go", "--only", "go", "--replace")
+    (only,) = builds(empty_graph)
+    assert only["id"] == new["id"] and not only["appended_to"]
+    counts = graph_counts(empty_graph, "neo4j")
+    assert counts.nodes.get("Experiment", 0) == 0, "the old build's experiments are gone"
+    assert counts.nodes["GOTerm"] == expected_counts()["GOTerm"]
+
+
+def test_a_killed_online_load_is_refused_by_materialize_until_finished(empty_graph, tmp_path):
+    """kill -9 of `tc build-db` midway: the Build node says incomplete, materialization refuses
+    (before: exit 0 with 3,995 of 4,185 records), and rerunning the build finishes it."""
+    env = {**os.environ}
+    args = [TC, "build-db", "--source-dir", str(SAMPLE_DIR), "--build-dir", str(tmp_path / "b")]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if empty_graph.execute_query("MATCH (b:Build) RETURN count(b) AS n").records[0]["n"]:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert builds(empty_graph)[0]["complete"] is False
+    refused = run_tc("materialize-dataset", str(SPEC), "--out", str(tmp_path / "ds"), check=False)
+    assert refused.returncode != 0 and "incomplete" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    stats = run_tc("db", "stats")
+    assert "INCOMPLETE" in stats.stdout
+
+    build(tmp_path, "b")
+    assert builds(empty_graph)[0]["complete"] is True
+    made = run_tc("materialize-dataset", str(SPEC), "--out", str(tmp_path / "ds2"))
+    assert "wrote" in made.stdout
+    counts = graph_counts(empty_graph, "neo4j")
+    assert counts.nodes["Experiment"] == expected_counts()["Experiment"], "nothing lost or doubled"
+
+
+def test_a_spec_naming_a_dataset_the_graph_lacks_is_an_error(empty_graph, tmp_path):
+    build(tmp_path, "b", "--only", "costanzo2016")
+    spec = tmp_path / "typo.yaml"
+    spec.write_text(SPEC.read_text().replace("costanzo2016_smf,", "costanzo2016_smff,"))
+    result = run_tc("materialize-dataset", str(spec), "--out", str(tmp_path / "ds"), check=False)
+    assert result.returncode != 0
+    assert "costanzo2016_smff" in result.stderr and "costanzo2016_smf" in result.stderr
+    assert not (tmp_path / "ds" / "manifest.json").exists()
+
+
+def test_two_simultaneous_builds_in_one_home_take_turns(empty_graph, tmp_path):
+    """Before: the second died on a shard's .tmp (FileNotFoundError). Now both finish, the later
+    one reuses the shards, and the graph holds the build once."""
+    args = [TC, "build-db", "--source-dir", str(SAMPLE_DIR), "--shards", "2", "--executor", "local"]
+    procs = [
+        subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=600) for p in procs]
+    for proc, (_, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+    counts = graph_counts(empty_graph, "neo4j")
+    want = expected_counts()
+    assert counts.nodes["Experiment"] == want["Experiment"]
+    assert counts.relationships["PERTURBS"] == want["PERTURBS"]
+    assert [b["complete"] for b in builds(empty_graph)] == [True]

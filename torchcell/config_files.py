@@ -1,0 +1,31 @@
+"""Reading the project's YAML files (dataset specs, training configs) with one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from torchcell.errors import TorchCellError
+
+
+def read_yaml(path: Path, what: str) -> dict:
+    """The mapping in a YAML file; a missing file, a syntax error or a non-mapping is a
+    TorchCellError naming the file (and the line of a syntax error)."""
+    path = Path(path)
+    if not path.exists():
+        raise TorchCellError(f"{what} {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise TorchCellError(f"{what} {path}{where}: not valid YAML ({problem})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise TorchCellError(
+            f"{what} {path} must be a mapping of fields, not {type(data).__name__}"
+        )
+    return data
