@@ -11,9 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from torchcell.graphdb import local_server
-from torchcell.graphdb.build import build_shard, finalize, plan_build
+from torchcell.graphdb.build import BuildSummary, build_shard, finalize, plan_build
 from torchcell.graphdb.bulk import import_into
-from torchcell.graphdb.connection import Neo4jSettings, local_settings
+from torchcell.graphdb.connection import Neo4jSettings, local_settings, open_driver
+from torchcell.graphdb.constraints import ensure_constraints
+from torchcell.graphdb.run import verify_and_complete
 from torchcell.paths import SAMPLE_DIR
 from torchcell.sources.costanzo2016 import SGA_COLUMNS
 from torchcell.sources.sgd import parse_genes
@@ -53,7 +55,7 @@ def generate(source_dir: Path, experiments: int, seed: int = 0) -> None:
 
 
 @contextmanager
-def graph_with_screen(experiments: int) -> Iterator[tuple[Neo4jSettings, Path]]:
+def graph_with_screen(experiments: int, heap: str = "2g") -> Iterator[tuple[Neo4jSettings, Path]]:
     """A fresh local Neo4j holding ``experiments`` generated double mutants (bulk-imported)."""
     work = Path(tempfile.mkdtemp(prefix="tc-bench-"))
     os.environ["TC_HOME"] = str(work / "home")
@@ -63,10 +65,14 @@ def graph_with_screen(experiments: int) -> Iterator[tuple[Neo4jSettings, Path]]:
     finalize(work / "build", 1)
     import_into(work / "neo4j", work / "build")
     state = local_server.start(
-        port=local_server.free_port(), home=work / "neo4j", heap="2g", pagecache_mb=512
+        port=local_server.free_port(), home=work / "neo4j", heap=heap, pagecache_mb=512
     )
+    settings = local_settings(state)
     try:
-        yield local_settings(state), work
+        with open_driver(settings) as driver:
+            ensure_constraints(driver, "neo4j")
+            verify_and_complete(driver, "neo4j", BuildSummary.read(work / "build"), True, [])
+        yield settings, work
     finally:
         local_server.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -190,7 +190,9 @@ def compare(want: dict[str, int], have: dict[str, int]) -> int:
     for key in want:
         ok = have.get(key, 0) == want[key]
         bad += not ok
-        print(f"{key:<{width}}  {have.get(key, 0):>9,}  {want[key]:>9,}  {'ok' if ok else 'DIFFERS'}")
+        print(
+            f"{key:<{width}}  {have.get(key, 0):>9,}  {want[key]:>9,}  {'ok' if ok else 'DIFFERS'}"
+        )
     return bad
 
 

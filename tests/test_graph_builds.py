@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 from torchcell.graphdb.stats import graph_counts
 from torchcell.paths import PIPELINE, SAMPLE_DIR
@@ -110,3 +111,31 @@ def test_two_simultaneous_builds_in_one_home_take_turns(empty_graph, tmp_path):
     assert counts.nodes["Experiment"] == want["Experiment"]
     assert counts.relationships["PERTURBS"] == want["PERTURBS"]
     assert [b["complete"] for b in builds(empty_graph)] == [True]
+
+
+def test_neo4j_killed_during_an_online_load_then_restarted(neo4j, empty_graph, tmp_path):
+    """kill -9 of the server midway through a load: one clear error, the server recovers on
+    restart, and rerunning the build completes it with nothing lost or doubled."""
+    from torchcell.graphdb import local_server
+    from torchcell.graphdb.connection import open_driver
+
+    state = local_server.read_state()
+    args = [TC, "build-db", "--source-dir", str(SAMPLE_DIR), "--build-dir", str(tmp_path / "b")]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if empty_graph.execute_query("MATCH (e:Experiment) RETURN count(e) AS n").records[0]["n"]:
+            break
+        time.sleep(0.05)
+    os.kill(state.pid, signal.SIGKILL)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode != 0 and "Traceback" not in err, err
+    assert "Neo4j" in err
+    local_server.start(port=state.port, home=Path(state.home), heap=state.heap)
+    build(tmp_path, "b")
+    with open_driver(neo4j) as driver:
+        counts = graph_counts(driver, "neo4j")
+        assert [b["complete"] for b in builds(driver)] == [True]
+    want = expected_counts()
+    assert counts.nodes["Experiment"] == want["Experiment"]
+    assert counts.relationships["PERTURBS"] == want["PERTURBS"]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -58,6 +58,12 @@ def user_errors(uri_hint: str | None = None) -> Iterator[None]:
     except (ServiceUnavailable, SessionExpired) as err:
         errors.print(
             f"[red]error:[/red] {Neo4jUnavailable(uri_hint or 'the configured Neo4j', str(err))}"
+        )
+        raise typer.Exit(1) from None
+    except Neo4jError as err:
+        errors.print(
+            f"[red]error:[/red] Neo4j refused a statement ({err.code}): {err.message}",
+            soft_wrap=True,
         )
         raise typer.Exit(1) from None
     except KeyboardInterrupt:

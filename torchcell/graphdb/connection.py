@@ -17,7 +17,9 @@ from neo4j.exceptions import AuthError, ConfigurationError, ServiceUnavailable, 
 from torchcell.errors import Neo4jUnavailable, TorchCellError
 from torchcell.graphdb import local_server
 
-DEFAULT_URI = "bolt://127.0.0.1:7687"
+RETRY_S = 10.0
+"""How long a write is retried on a lost connection before the server is called dead (the
+driver's default, 30 s per statement, made a dead server look like a hang)."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,9 @@ def resolve_settings() -> Neo4jSettings:
     state = local_server.read_state()
     if state is None:
         raise Neo4jUnavailable(
-            DEFAULT_URI, "TC_NEO4J_URI is not set and no local server is running"
+            "no configured address",
+            f"TC_NEO4J_URI is not set and no local server of TC_HOME={local_server.state_dir()} "
+            "is running",
         )
     return local_settings(state, database)
 

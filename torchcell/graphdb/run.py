@@ -121,10 +121,41 @@ def held_builds(driver, database: str) -> list[dict]:
 
 
 def _clear(driver, database: str) -> None:
+    """Remove every node and relationship, in batches (an auto-commit query, as
+    ``CALL … IN TRANSACTIONS`` requires)."""
+    with driver.session(database=database) as session:
+        session.run(
+            f"MATCH (n) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF {DELETE_BATCH} ROWS"
+        ).consume()
+
+
+def verify_and_complete(
+    driver, database: str, summary: BuildSummary, fresh: bool, appended_to: list[str]
+) -> GraphCounts:
+    """Check the graph holds what the build wrote (exactly, in a ``fresh`` graph; at least, in
+    a union or a resumed load), then mark its Build node complete; the graph's counts."""
+    counts = graph_counts(driver, database)
+    expected = {**summary.nodes, **summary.relationships}
+    held = {**counts.nodes, **counts.relationships}
+    if not fresh:  # a union, or a resumed load of this build: its Build node is counted once
+        expected = {k: v for k, v in expected.items() if k != "Build"}
+    wrong = {
+        k: (v, held.get(k, 0))
+        for k, v in expected.items()
+        if (held.get(k, 0) != v if fresh else held.get(k, 0) < v)
+    }
+    if wrong:
+        listed = ", ".join(f"{k}: wrote {w}, graph holds {h}" for k, (w, h) in wrong.items())
+        raise TorchCellError(
+            f"the graph does not hold what build {summary.build_id} wrote: {listed}"
+        )
     driver.execute_query(
-        f"MATCH (n) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF {DELETE_BATCH} ROWS",
+        "MATCH (b:Build {id: $id}) SET b.complete = true, b.appended_to = $others",
+        id=summary.build_id,
+        others=appended_to,
         database_=database,
     )
+    return counts
 
 
 def load(
@@ -162,26 +193,8 @@ def load(
         before = graph_counts(driver, settings.database)
         if loader == "online":
             load_online(driver, settings.database, build_dir, progress)
-        counts = graph_counts(driver, settings.database)
         fresh = loader == "bulk" or not before.nodes
-        expected = {**summary.nodes, **summary.relationships}
-        held = {**counts.nodes, **counts.relationships}
-        if not fresh:  # a union, or a resumed load of this build: its Build node is counted once
-            expected = {k: v for k, v in expected.items() if k != "Build"}
-        wrong = {
-            k: (v, held.get(k, 0))
-            for k, v in expected.items()
-            if (held.get(k, 0) != v if fresh else held.get(k, 0) < v)
-        }
-        if wrong:
-            listed = ", ".join(f"{k}: wrote {w}, graph holds {h}" for k, (w, h) in wrong.items())
-            raise TorchCellError(
-                f"the graph does not hold what build {summary.build_id} wrote: {listed}"
-            )
-        driver.execute_query(
-            "MATCH (b:Build {id: $id}) SET b.complete = true, b.appended_to = $others",
-            id=summary.build_id,
-            others=others if loader == "online" else [],
-            database_=settings.database,
+        counts = verify_and_complete(
+            driver, settings.database, summary, fresh, others if loader == "online" else []
         )
     return LoadResult(counts, settings.uri)

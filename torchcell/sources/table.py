@@ -151,7 +151,8 @@ def _text_lines(path: Path) -> pl.DataFrame:
         )
     except pl.exceptions.NoDataError:
         return pl.DataFrame({"text": []}, schema={"text": pl.String})
-    except pl.exceptions.ComputeError:
+    except (pl.exceptions.ComputeError, pl.exceptions.SchemaError, pl.exceptions.ShapeError):
+        # a line holding the column separator byte, or invalid UTF-8: split in Python
         return pl.DataFrame({"text": _split_in_python(path)}, schema={"text": pl.String})
 
 
