@@ -99,27 +99,34 @@ class DatasetSpec(BaseModel):
             raise TorchCellError(f"dataset spec {path} is invalid:\n{err}") from None
 
     def cypher(self) -> str:
-        """One partition's experiments, streamed in genotype order so replicates are adjacent.
+        """One partition's experiments, streamed in genotype-bucket order.
 
         A partition is a range ``[$low, $high)`` of the genotype bucket (a 32-bit hash), read
         through the range index on ``Experiment.bucket``; all replicates of a genotype share a
-        bucket, so they fall into the same partition.
+        bucket, so they fall into the same partition and arrive together. The rows stream in
+        the index's order and each experiment's genes come from a per-row subquery, so the
+        server holds no sort or aggregation of the whole partition (8 concurrent partitions of
+        2 M experiments exhausted a 1 GiB server's transaction memory when it did); the reader
+        orders each bucket's few rows by genotype (``torchcell.store.materialize``).
         """
         labels = ", ".join(f"e.{label} AS {label}" for label in STORED_LABELS)
         return (
             "MATCH (e:Experiment) USING INDEX e:Experiment(bucket)\n"
             "WHERE e.bucket >= $low AND e.bucket < $high\n"
+            "WITH e ORDER BY e.bucket\n"
             "MATCH (e)-[:IN_DATASET]->(d:Dataset) WHERE d.name IN $datasets\n"
             "MATCH (e)-[:UNDER]->(v:Environment)\n"
             "WHERE ($media IS NULL OR v.media IN $media) AND ($temperatures IS NULL OR v.temperature IN $temperatures)\n"
-            "MATCH (e)-[p:PERTURBS]->(g:Gene)\n"
-            "WITH e, d, v, g, p ORDER BY g.id\n"
-            "WITH e, d, v, collect(g.id) AS genes, collect(p.kind) AS kinds,\n"
-            "     collect(coalesce(p.allele, '')) AS alleles\n"
+            "CALL (e) {\n"
+            "  MATCH (e)-[p:PERTURBS]->(g:Gene)\n"
+            "  WITH g, p ORDER BY g.id\n"
+            "  RETURN collect(g.id) AS genes, collect(p.kind) AS kinds,\n"
+            "         collect(coalesce(p.allele, '')) AS alleles\n"
+            "}\n"
+            "WITH e, d, v, genes, kinds, alleles\n"
             "WHERE size(genes) >= $min_genes AND size(genes) <= $max_genes\n"
             "  AND ($kinds IS NULL OR all(k IN kinds WHERE k IN $kinds))\n"
-            f"RETURN e.id AS id, e.genotype AS genotype, d.name AS dataset, genes, kinds, alleles, v.id AS environment, {labels}\n"
-            "ORDER BY genotype, id"
+            f"RETURN e.bucket AS bucket, e.id AS id, e.genotype AS genotype, d.name AS dataset, genes, kinds, alleles, v.id AS environment, {labels}"
         )
 
     def parameters(self, shard: int = 0, shards: int = 1) -> dict:

@@ -110,6 +110,13 @@ def _complete(out: Path, index: int, count: int) -> dict | None:
     return meta if sha256_file(shard) == meta["sha256"] else None
 
 
+def in_genotype_order(rows):
+    """Rows that arrive in bucket order, yielded in (bucket, genotype, id) order: a bucket holds
+    a handful of genotypes, so only one bucket's rows are ever held here."""
+    for _, bucket in itertools.groupby(rows, key=lambda r: r["bucket"]):
+        yield from sorted((dict(r) for r in bucket), key=lambda r: (r["genotype"], r["id"]))
+
+
 def materialize_shard(settings: Neo4jSettings, out: Path, index: int, count: int) -> dict:
     """Write shard ``index`` of ``count`` (skipped when already complete); return its record."""
     out = Path(out)
@@ -127,7 +134,7 @@ def materialize_shard(settings: Neo4jSettings, out: Path, index: int, count: int
 
     def records(rows):
         nonlocal measurements
-        for _, group in itertools.groupby(rows, key=lambda r: r["genotype"]):
+        for _, group in itertools.groupby(in_genotype_order(rows), key=lambda r: r["genotype"]):
             group = list(group)
             measurements += len(group)
             if spec.replicates == "prefer" and any(r["dataset"] == spec.prefer for r in group):
