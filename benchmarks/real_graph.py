@@ -233,16 +233,7 @@ def main() -> None:
         raise SystemExit(build.returncode)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     server = server_peak_rss(args.work / "home")
-    want, have = expected(args.work / "sources"), graph(env)
-    width = max(map(len, want))
-    print(f"\n{'count':<{width}}  {'graph':>9}  {'files':>9}")
-    bad = 0
-    for key in want:
-        ok = have.get(key, 0) == want[key]
-        bad += not ok
-        print(
-            f"{key:<{width}}  {have.get(key, 0):>9,}  {want[key]:>9,}  {'ok' if ok else 'DIFFERS'}"
-        )
+    bad = compare(expected(args.work / "sources"), graph(env))
     print(f"\nbuild wall time {wall:.1f} s; peak RSS of one build process {peak / 2**20:,.0f} MiB")
     if server:
         print(f"Neo4j server peak RSS {server / 2**20:,.0f} MiB")

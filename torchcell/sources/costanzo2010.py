@@ -25,10 +25,10 @@ from torchcell.sources.experiments import (
     ExperimentTables,
     Side,
     StrainFitness,
-    concat_tables,
     experiment_tables,
     measured,
-    strain_fitness_tables,
+    with_environment,
+    with_strain_fitness,
 )
 from torchcell.sources.table import STRICT, Rejects, check_pattern, read_table, require
 
@@ -75,11 +75,7 @@ def _read(path: Path, rejects: Rejects, rows: tuple[int, int] | None) -> pl.Data
             kind.alias(f"{prefix}_kind"),
             pl.when(kind == "deletion").then(None).otherwise(pl.col(name)).alias(f"{prefix}_allele"),
         )  # fmt: skip
-    return table.with_columns(
-        pl.lit(TEMPERATURE).alias("temperature"),
-        pl.lit(DATASET.name).alias("dataset"),
-        pl.lit(MEDIA).alias("media"),
-    )
+    return with_environment(table, DATASET.name, MEDIA, TEMPERATURE)
 
 
 def parse_pairwise(
@@ -95,11 +91,8 @@ def parse_pairwise(
     }
     scored, unscored = measured(table, labels, path, rejects, MISSING)
     pairs = experiment_tables(scored, [QUERY, ARRAY], path, rejects, unscored)
-    if rows is not None and rows[0] != 0:
-        return pairs
-    whole = table if rows is None or rows[1] == 1 else _read(path, Rejects(True), None)
-    singles = strain_fitness_tables(whole, STRAIN_FITNESS, path, rejects, MISSING)
-    return concat_tables([pairs, singles])
+    whole = lambda: _read(path, Rejects(True), None)  # noqa: E731
+    return with_strain_fitness(pairs, table, rows, whole, STRAIN_FITNESS, rejects, MISSING)
 
 
 SOURCE = Source(

@@ -27,7 +27,12 @@ import polars as pl
 from torchcell.errors import SourceError
 from torchcell.schema import Dataset
 from torchcell.sources.catalog import Source, SourceFiles
-from torchcell.sources.experiments import ExperimentTables, Side, experiment_tables
+from torchcell.sources.experiments import (
+    ExperimentTables,
+    Side,
+    experiment_tables,
+    with_environment,
+)
 from torchcell.sources.table import LINE, STRICT, Rejects, cast, read_lines, read_table, require
 
 MATRIX = "emap_*_Sscore_matrix.tsv*"
@@ -131,10 +136,8 @@ def parse_matrix(
         measured = measured.filter((pl.col(LINE) >= first) & (pl.col(LINE) < last))
         unscored = 0 if index else unscored
     averaged = int((measured["_values"] > 1).sum())
-    measured = measured.sort(LINE, "a_gene", "b_gene").with_columns(
-        pl.lit(dataset_of(path)).alias("dataset"),
-        pl.lit(MEDIA).alias("media"),
-        pl.lit(TEMPERATURE).alias("temperature"),
+    measured = with_environment(
+        measured.sort(LINE, "a_gene", "b_gene"), dataset_of(path), MEDIA, TEMPERATURE
     )
     for side in ("a", "b"):
         if alleles is None:

@@ -11,6 +11,7 @@ genome does not know, can name the file, line and field it came from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -344,3 +345,32 @@ def concat_tables(tables: list[ExperimentTables]) -> ExperimentTables:
         sum(t.unscored for t in tables),
         {k: v for t in tables for k, v in t.notes.items()},
     )
+
+
+def with_environment(
+    table: pl.DataFrame, dataset: str, media: str, temperature: float
+) -> pl.DataFrame:
+    """The ``dataset``, ``media`` and ``temperature`` columns every screen row needs."""
+    return table.with_columns(
+        pl.lit(temperature, dtype=pl.Float64).alias("temperature"),
+        pl.lit(dataset).alias("dataset"),
+        pl.lit(media).alias("media"),
+    )
+
+
+def with_strain_fitness(
+    screen: ExperimentTables,
+    table: pl.DataFrame,
+    rows: tuple[int, int] | None,
+    whole_file: Callable[[], pl.DataFrame],
+    columns: list[StrainFitness],
+    rejects: Rejects,
+    missing: tuple[str, ...],
+) -> ExperimentTables:
+    """A screen's tables plus, in row shard 0 only, each strain's fitness (``StrainFitness``),
+    read from the whole file (``whole_file``) when ``table`` is one slice of it."""
+    if rows is not None and rows[0] != 0:
+        return screen
+    whole = table if rows is None or rows[1] == 1 else whole_file()
+    singles = strain_fitness_tables(whole, columns, screen.path, rejects, missing)
+    return concat_tables([screen, singles])

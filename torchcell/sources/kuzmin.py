@@ -27,10 +27,10 @@ from torchcell.sources.experiments import (
     ExperimentTables,
     Side,
     StrainFitness,
-    concat_tables,
     experiment_tables,
     measured,
-    strain_fitness_tables,
+    with_environment,
+    with_strain_fitness,
 )
 from torchcell.sources.table import STRICT, Rejects, cast, check_pattern, read_table, require
 
@@ -99,11 +99,7 @@ def _read(
     )  # fmt: skip
     for column in ("Query single/double mutant fitness", "Array single mutant fitness"):
         table = cast(table, column, path, missing=MISSING, rejects=rejects)
-    return table.with_columns(
-        pl.lit(TEMPERATURE).alias("temperature"),
-        pl.lit(dataset.name).alias("dataset"),
-        pl.lit(MEDIA).alias("media"),
-    )
+    return with_environment(table, dataset.name, MEDIA, TEMPERATURE)
 
 
 def parse_trigenic(
@@ -122,11 +118,8 @@ def parse_trigenic(
     }
     scored, unscored = measured(table, labels, path, rejects, MISSING)
     screen = experiment_tables(scored, [*QUERY_SIDES, ARRAY_SIDE], path, rejects, unscored)
-    if rows is not None and rows[0] != 0:
-        return screen
-    whole = table if rows is None or rows[1] == 1 else _read(path, dataset, Rejects(True), None)
-    singles = strain_fitness_tables(whole, STRAIN_FITNESS, path, rejects, MISSING)
-    return concat_tables([screen, singles])
+    whole = lambda: _read(path, dataset, Rejects(True), None)  # noqa: E731
+    return with_strain_fitness(screen, table, rows, whole, STRAIN_FITNESS, rejects, MISSING)
 
 
 def _screens(dataset: Dataset):

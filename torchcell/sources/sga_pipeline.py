@@ -31,7 +31,13 @@ import polars as pl
 from torchcell.schema import Dataset
 from torchcell.sources.catalog import Source, SourceFiles
 from torchcell.sources.costanzo2016 import MEDIA, MISSING, TAG_KINDS
-from torchcell.sources.experiments import ExperimentTables, Side, experiment_tables, measured
+from torchcell.sources.experiments import (
+    ExperimentTables,
+    Side,
+    experiment_tables,
+    measured,
+    with_environment,
+)
 from torchcell.sources.kuzmin import HO
 from torchcell.sources.table import STRICT, Rejects, check_pattern, read_table, require
 
@@ -82,14 +88,6 @@ def _sides(prefix: str, column: str) -> list[Side]:
     ]
 
 
-def _environment(table: pl.DataFrame, dataset: Dataset, temperature: float) -> pl.DataFrame:
-    return table.with_columns(
-        pl.lit(temperature).alias("temperature"),
-        pl.lit(dataset.name).alias("dataset"),
-        pl.lit(MEDIA).alias("media"),
-    )
-
-
 def parse_screen(
     path: Path, rejects: Rejects = STRICT, rows: tuple[int, int] | None = None
 ) -> ExperimentTables:
@@ -106,7 +104,7 @@ def parse_screen(
         "Double/triple mutant fitness standard deviation": "fitness_std",
     }
     table, unscored = measured(table, labels, path, rejects, MISSING)
-    table = _environment(table, SCREEN, TEMPERATURE)
+    table = with_environment(table, SCREEN.name, MEDIA, TEMPERATURE)
     sides = [*_sides("q", "Query Strain ID"), _sides("a", "Array Strain ID")[0]]
     return experiment_tables(table, sides, path, rejects, unscored)
 
@@ -126,7 +124,7 @@ def parse_strain_fitness(
     table = table.filter(~control)
     labels = {"fitness": "fitness", "fitness standard deviation": "fitness_std"}
     table, unscored = measured(table, labels, path, rejects, MISSING)
-    table = _environment(table, dataset, temperature).with_columns(
+    table = with_environment(table, dataset.name, MEDIA, temperature).with_columns(
         pl.lit(None, pl.Float64).alias("gene_interaction"),
         pl.lit(None, pl.Float64).alias("gene_interaction_p_value"),
     )
