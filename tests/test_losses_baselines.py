@@ -16,7 +16,12 @@ from torchcell.losses import (
     masked_mse,
     supcr_loss,
 )
-from torchcell.train.baselines import AdditiveRidge, MeanBaseline, MultiplicativeBaseline
+from torchcell.train.baselines import (
+    AdditiveRidge,
+    LowRankPairs,
+    MeanBaseline,
+    MultiplicativeBaseline,
+)
 
 NAN = float("nan")
 
@@ -92,3 +97,41 @@ def test_dcell_loss_masks_unmeasured_labels_per_term():
     root = torch.tensor([[1.0, 9.0], [2.0, 0.5]])  # exact where measured
     auxiliary = torch.stack([root, root + 1.0], dim=1)  # term 0 exact, term 1 off by 1
     assert dcell_loss(root, auxiliary, target, alpha=0.5) == pytest.approx(0.5 * 1.0)
+
+
+def test_trigenic_null_adds_the_measured_digenic_interactions():
+    """Kuzmin 2018: f_ijk = f_i f_j f_k + ε_ij f_k + ε_ik f_j + ε_jk f_i (τ = 0)."""
+    labels = ["fitness", "gene_interaction"]
+    train = [Genotype([0], [0]), Genotype([1], [0]), Genotype([2], [0]), Genotype([0, 1], [0, 0])]
+    y = torch.tensor([[0.9, NAN], [0.8, NAN], [0.7, NAN], [0.6, -0.12]])
+    null = MultiplicativeBaseline(labels).fit(train, y)
+    pred = null.predict([Genotype([0, 1, 2], [0, 0, 0])])[0]
+    assert pred[0].item() == pytest.approx(0.9 * 0.8 * 0.7 + (-0.12) * 0.7)
+    assert pred[1].item() == 0.0
+    double = null.predict([Genotype([0, 2], [0, 0])])[0]
+    assert double[0].item() == pytest.approx(0.9 * 0.7), "pairs stay multiplicative"
+
+
+def test_low_rank_pair_null_knows_genes_from_their_other_pairs():
+    """Scores with a gene-factor structure: held-out pairs of seen genes are predicted well
+    above the additive ridge, which cannot represent i·j interactions."""
+    generator = torch.Generator().manual_seed(0)
+    n = 30
+    u = torch.randn(n, 2, generator=generator)
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    perm = torch.randperm(len(pairs), generator=generator).tolist()
+    train_pairs = [pairs[k] for k in perm[:300]]
+    test_pairs = [pairs[k] for k in perm[300:]]
+
+    def score(p):
+        return float(u[p[0]] @ u[p[1]])
+
+    train = [Genotype(list(p), [0, 0]) for p in train_pairs]
+    y = torch.tensor([[score(p)] for p in train_pairs])
+    test = [Genotype(list(p), [0, 0]) for p in test_pairs]
+    truth = torch.tensor([score(p) for p in test_pairs])
+    low_rank = LowRankPairs(n, rank=4).fit(train, y).predict(test)[:, 0]
+    ridge = AdditiveRidge(n).fit(train, y).predict(test)[:, 0]
+    r_low = torch.corrcoef(torch.stack([low_rank, truth]))[0, 1]
+    r_ridge = torch.corrcoef(torch.stack([ridge, truth]))[0, 1]
+    assert r_low > 0.8 and r_low > r_ridge + 0.3, (r_low, r_ridge)

@@ -6,6 +6,7 @@ files (pipeline/sample/PROVENANCE.md); counts are recomputed here with plain Pyt
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -210,3 +211,25 @@ def test_build_from_only_the_single_mutant_workbook(empty_graph, tmp_path):
     genome = set(sgd.parse_genes(folder / "SGD_features.tab.gz")["id"])
     counts = graph_counts(empty_graph, "neo4j")
     assert counts.nodes["Experiment"] == _workbook_counts(genome) == 20_410
+
+
+def test_train_on_real_emap_scores_with_pair_nulls(sample_graph, tmp_path):
+    """The real E-MAP sample end to end: materialized as emap_score only, trained on held-out
+    pairs, scored beside the nulls that make sense without fitness (no multiplicative null)."""
+    spec = PIPELINE / "datasets/emap_schuldiner2005_sample.yaml"
+    run_tc("materialize-dataset", str(spec), "--out", str(tmp_path / "emap"))
+    manifest = json.loads((tmp_path / "emap" / "manifest.json").read_text())
+    assert manifest["count"] == expected_counts()["emap"] and manifest["labels"] == ["emap_score"]
+    config = tmp_path / "emap.yaml"
+    config.write_text(
+        (PIPELINE / "train/demo.yaml")
+        .read_text()
+        .replace("labels: [fitness, gene_interaction]", "labels: [emap_score]")
+    )
+    run_tc(
+        "train", str(config), "--dataset", str(tmp_path / "emap"), "--output", str(tmp_path / "run"),
+        "--model", "gene_set", "--epochs", "1", "--split", "held_out_pairs", "--no-progress",
+    )  # fmt: skip
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert set(metrics["baselines"]) == {"mean", "additive ridge", "low-rank pairs"}
+    assert metrics["test"]["emap_score"]["n"] > 0
