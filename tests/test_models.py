@@ -171,3 +171,23 @@ def test_overfits_one_batch_of_real_experiments(name, dataset, batch, embeddings
             if r >= 0.95:
                 break
     assert math.isfinite(r) and r >= 0.95, f"{name} reached Pearson {r:.3f} in {step + 1} steps"
+
+
+def test_hetero_cell_takes_string_modes_as_further_gene_edge_types(dataset, batch):
+    from torchcell.errors import TorchCellError
+    from torchcell.models.hetero_cell import HeteroCell
+
+    cell = dataset.cell_graph
+    assert {"binding", "reaction"} <= set(cell.string), sorted(cell.string)
+    n_env = len(dataset.manifest.environments)
+    plain = HeteroCell(cell, 1, hidden=16, num_environments=n_env)
+    richer = HeteroCell(
+        cell, 1, hidden=16, num_environments=n_env, string_modes=("binding", "reaction")
+    )
+    assert (
+        "string_binding" in richer.layers[0].gene and "string_binding" not in plain.layers[0].gene
+    )
+    assert richer.graph.edges("string_binding")[0].numel() == 2 * cell.string["binding"].shape[1]
+    assert torch.isfinite(richer(batch).pred).all()
+    with pytest.raises(TorchCellError, match="STRING modes"):
+        HeteroCell(cell, 1, hidden=16, string_modes=("telepathy",))

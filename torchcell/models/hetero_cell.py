@@ -21,6 +21,7 @@ from torch import nn
 from torch_geometric.nn.aggr import SetTransformerAggregation
 
 from torchcell.cell.graph import CellGraph
+from torchcell.errors import TorchCellError
 from torchcell.models.base import ModelOutput, perturbed_sets, removed_genes
 from torchcell.models.gene_set import mlp
 from torchcell.models.message_passing import EdgeSets, HeteroCellLayer, inverse_degree
@@ -31,13 +32,22 @@ from torchcell.schema.records import PERTURBATION_KINDS
 class CellGraphBuffers(EdgeSets):
     """The wildtype's edges with their normalization weights (see ``HeteroCellLayer``)."""
 
-    def __init__(self, cell: CellGraph):
+    def __init__(self, cell: CellGraph, string_modes: tuple[str, ...] = ()):
         super().__init__()
         n_gene, n_rxn, n_met = len(cell.genes), len(cell.reactions), len(cell.metabolites)
-        physical = torch.cat([cell.physical, cell.physical.flip(0)], dim=1)
-        degree = torch.bincount(physical[1], minlength=n_gene).float().clamp_min(1)
-        norm = degree[physical[0]].rsqrt() * degree[physical[1]].rsqrt()
-        self.add("physical", physical, norm, n_gene, n_gene)
+        undirected = [("physical", cell.physical)]
+        for mode in string_modes:
+            if mode not in cell.string:
+                raise TorchCellError(
+                    f"hetero_cell.string_modes names {mode!r}, but the dataset's cell graph has "
+                    f"STRING modes {sorted(cell.string) or 'none'} (build the graph with STRING)"
+                )
+            undirected.append((f"string_{mode}", cell.string[mode]))
+        for name, edges in undirected:
+            both = torch.cat([edges, edges.flip(0)], dim=1)
+            degree = torch.bincount(both[1], minlength=n_gene).float().clamp_min(1)
+            norm = degree[both[0]].rsqrt() * degree[both[1]].rsqrt()
+            self.add(name, both, norm, n_gene, n_gene)
         for name, index in (
             ("regulates", cell.regulatory),
             ("regulated_by", cell.regulatory.flip(0)),
@@ -70,10 +80,12 @@ class HeteroCell(nn.Module):
         attention: bool = False,
         gene_features: torch.Tensor | None = None,
         num_environments: int = 1,
+        string_modes: tuple[str, ...] = (),
     ):
         super().__init__()
         self.cell = cell
-        self.graph = CellGraphBuffers(cell)
+        self.graph = CellGraphBuffers(cell, tuple(string_modes))
+        extra = tuple(f"string_{mode}" for mode in string_modes)
         self.embedding = nn.ModuleDict(
             {
                 "gene": nn.Embedding(len(cell.genes), hidden),
@@ -87,7 +99,7 @@ class HeteroCell(nn.Module):
         else:
             self.gene_features = None
         self.layers = nn.ModuleList(
-            [HeteroCellLayer(hidden, dropout, gating, attention) for _ in range(layers)]
+            [HeteroCellLayer(hidden, dropout, gating, attention, extra) for _ in range(layers)]
         )
         self.gene_pool = CellSetPool(hidden, heads, pooling)
         self.reaction_pool = CellSetPool(hidden, heads, pooling)

@@ -107,11 +107,18 @@ class HeteroCellLayer(nn.Module):
     GENE_RELATIONS = ("physical", "regulates", "regulated_by", "gpr_to_gene")
 
     def __init__(
-        self, dim: int, dropout: float = 0.0, gating: bool = False, attention: bool = False
+        self,
+        dim: int,
+        dropout: float = 0.0,
+        gating: bool = False,
+        attention: bool = False,
+        extra_gene_relations: tuple[str, ...] = (),
     ):
+        """``extra_gene_relations``: further gene → gene edge sets of the graph (STRING modes)."""
         super().__init__()
+        self.relations = (*self.GENE_RELATIONS, *extra_gene_relations)
         self.gene = nn.ModuleDict(
-            {name: nn.Linear(dim, dim, bias=False) for name in ("self", *self.GENE_RELATIONS)}
+            {name: nn.Linear(dim, dim, bias=False) for name in ("self", *self.relations)}
         )
         self.reaction = nn.ModuleDict(
             {name: nn.Linear(dim, dim, bias=False) for name in ("self", "gpr_to_reaction")}
@@ -130,7 +137,7 @@ class HeteroCellLayer(nn.Module):
         """``h``: embeddings per node type; ``graph``: the edge sets of ``HeteroCell``."""
         gene, reaction, metabolite = h["gene"], h["reaction"], h["metabolite"]
         to_gene = self.gene["self"](gene)
-        for name in self.GENE_RELATIONS:
+        for name in self.relations:
             source = reaction if name == "gpr_to_gene" else gene
             to_gene = to_gene + self.gene[name](graph.propagate(name, source))
         to_metabolite, hyperedge = self.hypergraph(metabolite, reaction, graph)

@@ -30,7 +30,7 @@ def build_model(
         c = config.hetero_cell
         return HeteroCell(
             cell, num_labels, config.hidden, c.layers, c.heads, config.dropout, c.pooling,
-            c.gating, c.attention, num_environments=n_env,
+            c.gating, c.attention, num_environments=n_env, string_modes=tuple(c.string_modes),
         )  # fmt: skip
     if config.model == "dcell":
         c = config.dcell

@@ -23,6 +23,10 @@ class HeteroCellConfig(_Strict):
     pooling: Literal["pma", "isab"] = "pma"
     gating: bool = True
     attention: bool = False
+    string_modes: list[str] = Field(
+        default_factory=list,
+        description="STRING action modes (binding, reaction, ...) as further gene edge types",
+    )
 
 
 class DCellConfig(_Strict):
