@@ -195,3 +195,25 @@ def test_dead_neo4j_says_how_to_start_one(neo4j, tmp_path, args):
     assert result.returncode == 1
     assert "Cannot reach Neo4j at bolt://127.0.0.1:1" in result.stderr
     assert "tc db start" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["build-db"],
+        ["materialize-dataset", "pipeline/datasets/costanzo2016_sample.yaml"],
+        ["db", "status"],
+        ["db", "stats"],
+    ],
+)
+def test_wrong_password_is_one_line_for_every_command(neo4j, tmp_path, args):
+    """(As another user name: Neo4j locks a user out for a while after failed logins.)"""
+    if args[0] == "materialize-dataset":
+        args = [*args, "--out", str(tmp_path / "ds")]
+    if args[0] == "build-db":
+        args = [*args, "--build-dir", str(tmp_path / "b")]
+    result = run_tc(
+        *args, env={"TC_NEO4J_USER": "intruder", "TC_NEO4J_PASSWORD": "wrong"}, check=False
+    )
+    assert result.returncode == 1
+    assert "authentication failed" in result.stderr and "Traceback" not in result.stderr

@@ -147,7 +147,9 @@ def test_garbage_neo4j_uri_is_one_line(tmp_path):
 
 
 def test_wrong_password_is_one_line(neo4j, tmp_path):
-    result = run_tc("db", "stats", env={"TC_NEO4J_PASSWORD": "wrong"}, check=False)
+    result = run_tc(
+        "db", "stats", env={"TC_NEO4J_USER": "intruder", "TC_NEO4J_PASSWORD": "wrong"}, check=False
+    )
     one_line_error(result, "authentication failed")
 
 

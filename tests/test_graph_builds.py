@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -139,3 +140,27 @@ def test_neo4j_killed_during_an_online_load_then_restarted(neo4j, empty_graph, t
     want = expected_counts()
     assert counts.nodes["Experiment"] == want["Experiment"]
     assert counts.relationships["PERTURBS"] == want["PERTURBS"]
+
+
+def test_neo4j_killed_during_a_materialization_then_restarted(neo4j, empty_graph, tmp_path):
+    from torchcell.graphdb import local_server
+
+    build(tmp_path, "b")
+    spec = PIPELINE / "datasets" / "emap_schuldiner2005_sample.yaml"
+    clean = run_tc("materialize-dataset", str(spec), "--out", str(tmp_path / "clean"))
+    assert "wrote" in clean.stdout
+    state = local_server.read_state()
+    out = tmp_path / "ds"
+    args = [TC, "materialize-dataset", str(spec), "--out", str(out), "--shards", "3"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (out / "layout.json").exists():
+        time.sleep(0.01)
+    os.kill(state.pid, signal.SIGKILL)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode != 0 and "Traceback" not in err, err
+    assert not (out / "manifest.json").exists(), "no manifest for a dataset that did not finish"
+    local_server.start(port=state.port, home=Path(state.home), heap=state.heap)
+    run_tc("materialize-dataset", str(spec), "--out", str(out), "--shards", "3")
+    made, want = (json.loads((d / "manifest.json").read_text()) for d in (out, tmp_path / "clean"))
+    assert made["count"] == want["count"] == expected_counts()["emap"], "nothing lost or doubled"

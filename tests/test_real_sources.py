@@ -233,3 +233,20 @@ def test_train_on_real_emap_scores_with_pair_nulls(sample_graph, tmp_path):
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert set(metrics["baselines"]) == {"mean", "additive ridge", "low-rank pairs"}
     assert metrics["test"]["emap_score"]["n"] > 0
+
+
+def test_a_header_only_screen_file_is_reported(tmp_path):
+    from torchcell.graphdb.build import build_shard, finalize
+
+    folder = tmp_path / "src"
+    folder.mkdir()
+    shutil.copy(SAMPLE_DIR / "SGD_features.tab", folder)
+    header = (SAMPLE_DIR / "SGA_sample_GENERATED.txt").read_text().splitlines()[0]
+    (folder / "SGA_empty.txt").write_text(header + "\n")
+    plan_build(folder).write(tmp_path / "b")
+    for i in range(2):
+        build_shard(tmp_path / "b", i, 2)
+    notes = finalize(tmp_path / "b", 2).notes
+    assert (
+        notes["screen file(s) with no data rows (header only?), nothing loaded: SGA_empty.txt"] == 1
+    )

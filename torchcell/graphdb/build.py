@@ -268,6 +268,12 @@ def _build_shard(build_dir: Path, index: int, count: int, quarantine: bool) -> d
             rows[name] = rows.get(name, 0) + frame.height
         for key, value in part.notes.items():
             notes[key] = notes.get(key, 0) + value
+    if index == 0:  # shard 0 holds a file's first rows: nothing there means no data rows at all
+        for t in screens:
+            if t.experiments.height == 0 and t.unscored == 0:
+                notes[
+                    f"screen file(s) with no data rows (header only?), nothing loaded: {t.path.name}"
+                ] = 1
     if rejects.rows:
         rejects.write(tmp / QUARANTINE)
     done = {"rows": rows, "notes": notes, "unscored": unscored, "rejects": len(rejects.rows)}

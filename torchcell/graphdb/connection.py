@@ -12,7 +12,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from neo4j import Driver, GraphDatabase
-from neo4j.exceptions import AuthError, ConfigurationError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    AuthError,
+    ClientError,
+    ConfigurationError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 
 from torchcell.errors import Neo4jUnavailable, TorchCellError
 from torchcell.graphdb import local_server
@@ -83,6 +89,10 @@ def open_driver(settings: Neo4jSettings | None = None) -> Iterator[Driver]:
         except (ServiceUnavailable, SessionExpired, OSError) as err:
             raise Neo4jUnavailable(settings.uri, type(err).__name__ + ": " + str(err)) from None
         except AuthError as err:
+            raise Neo4jUnavailable(settings.uri, f"authentication failed: {err.message}") from None
+        except ClientError as err:
+            if not (err.code or "").startswith("Neo.ClientError.Security."):
+                raise
             raise Neo4jUnavailable(settings.uri, f"authentication failed: {err.message}") from None
         yield driver
     finally:
