@@ -15,6 +15,13 @@ from conftest import run_tc
 from sample_counts import expected_counts
 
 NODE_LABELS = ("Gene", "Experiment", "Environment", "Dataset", "GOTerm")
+SERVER_COMMANDS = [
+    ["build-db"],
+    ["materialize-dataset", "pipeline/datasets/costanzo2016_sample.yaml"],
+    ["db", "status"],
+    ["db", "stats"],
+]
+"""The commands that talk to Neo4j (each must fail in one line when it cannot)."""
 REL_TYPES = ("PERTURBS", "IS_A", "PART_OF", "ANNOTATED", "PHYSICAL", "REGULATES", "STRING")
 
 
@@ -178,15 +185,7 @@ def test_malformed_row_exits_nonzero_naming_file_line_field(empty_graph, sample_
     assert graph_counts(empty_graph, "neo4j").nodes == {}, "nothing is loaded from a bad build"
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["build-db"],
-        ["materialize-dataset", "pipeline/datasets/costanzo2016_sample.yaml"],
-        ["db", "status"],
-        ["db", "stats"],
-    ],
-)
+@pytest.mark.parametrize("args", SERVER_COMMANDS)
 def test_dead_neo4j_says_how_to_start_one(neo4j, tmp_path, args):
     dead = {"TC_NEO4J_URI": "bolt://127.0.0.1:1", "TC_HOME": str(tmp_path)}
     if args[0] == "materialize-dataset":
@@ -197,15 +196,7 @@ def test_dead_neo4j_says_how_to_start_one(neo4j, tmp_path, args):
     assert "tc db start" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["build-db"],
-        ["materialize-dataset", "pipeline/datasets/costanzo2016_sample.yaml"],
-        ["db", "status"],
-        ["db", "stats"],
-    ],
-)
+@pytest.mark.parametrize("args", SERVER_COMMANDS)
 def test_wrong_password_is_one_line_for_every_command(neo4j, tmp_path, args):
     """(As another user name: Neo4j locks a user out for a while after failed logins.)"""
     if args[0] == "materialize-dataset":
