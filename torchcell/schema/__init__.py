@@ -1,7 +1,9 @@
 """The one definition of a valid record (pydantic models)."""
 
 from torchcell.schema.records import (
+    EXPERIMENT_LABELS,
     PERTURBATION_KINDS,
+    VALUE_LABELS,
     Dataset,
     Environment,
     Experiment,
@@ -19,7 +21,9 @@ from torchcell.schema.records import (
 )
 
 __all__ = [
+    "EXPERIMENT_LABELS",
     "PERTURBATION_KINDS",
+    "VALUE_LABELS",
     "Dataset",
     "Environment",
     "Experiment",

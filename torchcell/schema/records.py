@@ -28,6 +28,18 @@ PERTURBATION_KINDS: tuple[str, ...] = (
 """Allele kinds, in the order records index them. ``allele``: a named allele whose kind the
 source does not give (an E-MAP allele table's point mutants, e.g. ``POL30-79``)."""
 
+EXPERIMENT_LABELS: tuple[str, ...] = (
+    "fitness",
+    "fitness_std",
+    "gene_interaction",
+    "gene_interaction_p_value",
+    "emap_score",
+)
+"""The labels an Experiment holds (parsers' columns, Experiment node properties, the labels
+materialization reads); merged datasets derive their ``*_se`` labels from these."""
+VALUE_LABELS: tuple[str, ...] = ("fitness", "gene_interaction", "emap_score")
+"""The measured values among them: an experiment needs at least one."""
+
 SYSTEMATIC_NAME = r"^[A-Za-z0-9][A-Za-z0-9\-\.()]*$"
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 import polars as pl
 
 from torchcell.schema import (
+    EXPERIMENT_LABELS,
+    VALUE_LABELS,
     Environment,
     Experiment,
     Perturbation,
@@ -30,7 +32,7 @@ from torchcell.sources.validate import validate_sample
 
 FIELD = "_field"
 
-LABELS = ["fitness", "fitness_std", "gene_interaction", "gene_interaction_p_value", "emap_score"]
+LABELS = list(EXPERIMENT_LABELS)
 RANGES = {
     "fitness": (0.0, None),
     "fitness_std": (0.0, None),
@@ -76,9 +78,7 @@ def measured(
         table = cast(table, column, path, missing=missing, rejects=rejects)
     table = in_range(table, labels, path, rejects)
     table = table.with_columns(pl.col(column).alias(label) for column, label in labels.items())
-    present = [
-        label for label in labels.values() if label in ("fitness", "gene_interaction", "emap_score")
-    ]
+    present = [label for label in labels.values() if label in VALUE_LABELS]
     scored = pl.any_horizontal(pl.col(label).is_not_null() for label in present)
     kept = table.filter(scored)
     return kept, table.height - kept.height

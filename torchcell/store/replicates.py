@@ -24,13 +24,9 @@ import math
 from collections.abc import Sequence
 from statistics import NormalDist
 
-STORED_LABELS = (
-    "fitness",
-    "fitness_std",
-    "gene_interaction",
-    "gene_interaction_p_value",
-    "emap_score",
-)
+from torchcell.schema import EXPERIMENT_LABELS
+
+STORED_LABELS = EXPERIMENT_LABELS
 """The labels an Experiment node holds; a dataset's other labels are derived when merging."""
 STANDARD_ERRORS = {"fitness_se": "fitness", "gene_interaction_se": "gene_interaction"}
 MEASUREMENT_SD = {"fitness_std"}
