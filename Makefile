@@ -19,6 +19,7 @@ neo4j:
 demo: venv neo4j
 	$(BIN)/tc db start
 	$(BIN)/tc build-db --source-dir pipeline/sample --executor local
+	rm -rf runs/datasets/costanzo2016_sample runs/datasets/emap_schuldiner2005_sample  # the demo's own outputs: a rerun after a rebuild starts them afresh
 	$(BIN)/tc materialize-dataset pipeline/datasets/costanzo2016_sample.yaml --out runs/datasets/costanzo2016_sample --executor local
 	$(BIN)/tc materialize-dataset pipeline/datasets/emap_schuldiner2005_sample.yaml --out runs/datasets/emap_schuldiner2005_sample --executor local
 	$(BIN)/tc train pipeline/train/demo.yaml --overwrite
