@@ -27,11 +27,12 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).parent))
 from dataset import real_scale_cell_graph, records  # noqa: E402
 
+from torchcell.cell.ontology import Ontology  # noqa: E402
 from torchcell.cell.processors import PerturbationRepresentation  # noqa: E402
 from torchcell.losses import dcell_loss, masked_mse  # noqa: E402
 from torchcell.models import Dango, DCell, GeneSetModel, HeteroCell, ModelOutput  # noqa: E402
 from torchcell.models.base import removed_genes  # noqa: E402
-from torchcell.models.dcell import Ontology, neurons  # noqa: E402
+from torchcell.models.dcell import neurons  # noqa: E402
 
 
 class TermByTermDCell(nn.Module):
@@ -39,7 +40,7 @@ class TermByTermDCell(nn.Module):
 
     def __init__(self, cell, num_labels: int, min_genes: int):
         super().__init__()
-        self.onto = Ontology.from_cell(cell, min_genes)
+        self.onto = Ontology.from_cell(cell, min_genes, exclude_evidence=())  # generated GO
         self.num_genes = len(cell.genes)
         self.order = [t for stratum in self.onto.strata for t in stratum]
         self.layers, self.norms, self.aux = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
@@ -122,7 +123,7 @@ def main() -> None:
     ]
     labels = 1
     embeddings = torch.randn(3, len(cell.genes), 64)
-    dcell = DCell(cell, labels, min_genes=args.min_genes, norm="batch")
+    dcell = DCell(cell, labels, min_genes=args.min_genes, norm="batch", exclude_evidence=())
     hetero = HeteroCell(cell, labels, hidden=64)
     print(
         f"real-scale cell graph: {len(cell.genes):,} genes, {cell.physical.shape[1]:,} physical, "

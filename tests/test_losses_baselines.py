@@ -61,10 +61,6 @@ def test_dcell_loss_sums_the_auxiliary_terms():
     root = torch.tensor([1.0, 2.0])
     auxiliary = torch.tensor([[2.0, 0.0, 1.0], [2.0, 2.0, 3.0]])  # per-term MSE 0.5, 0.5, 0.5
     assert dcell_loss(root, auxiliary, target, alpha=0.3) == pytest.approx(0.3 * 1.5)
-    weight = torch.ones(3)
-    assert dcell_loss(
-        root, auxiliary, target, [weight], alpha=0.3, weight_decay=0.1
-    ) == pytest.approx(0.45 + 0.3)
 
 
 def test_baselines():

@@ -50,8 +50,12 @@ class CellGraph:
     stoich_coefficient: torch.Tensor
     go_edges: torch.Tensor
     go_annotations: torch.Tensor
+    """(2, A) gene, term: one column per (gene, term, evidence code)."""
     string: dict[str, torch.Tensor] = field(default_factory=dict)
     """STRING action networks by mode (binding, reaction, ...): (2, E), lower index first."""
+    go_evidence: list[str] = field(default_factory=list)
+    """The GAF evidence code of each ``go_annotations`` column (IDA, IMP, IGI, ...); empty when
+    the graph was built without codes."""
 
     @classmethod
     def load(cls, root: Path) -> CellGraph:
@@ -82,6 +86,7 @@ class CellGraph:
             go_edges=raw["go_edges"],
             go_annotations=raw["go_annotations"],
             string=dict(raw.get("string", {})),
+            go_evidence=list(raw["go_evidence"]),
         )
 
     def num_nodes(self, node_type: str) -> int:

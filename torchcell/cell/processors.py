@@ -11,9 +11,9 @@ through ``perturbed_kind`` (one allele kind per perturbed gene) and the sample's
 * ``SubgraphRepresentation``: the perturbed ``HeteroData`` itself: deleted genes and their
   edges removed, reactions removed exactly when their GPR rule is false, with ``node_ids`` /
   ``edge_ids`` into the wildtype and a ``pert_mask`` (True = removed) on every node and edge type.
-* ``DCellRepresentation``: the GO subsystem view for DCell: GO terms with at least
-  ``min_genes`` genes (annotated to the term or its descendants), and per sample the mutant
-  state of every (term, gene) pair.
+* ``DCellRepresentation``: the GO subsystem view for DCell: the terms of its filtered
+  ``Ontology`` (``torchcell.cell.ontology``), and per sample the mutant state of every
+  (term, gene) pair.
 
 Every sample carries every node and edge type, even empty, because PyG's
 ``Batch.from_data_list`` keeps only the types of the first sample.
@@ -25,6 +25,7 @@ import torch
 
 from torchcell.cell.data import CellData
 from torchcell.cell.graph import EDGE_TYPES, GENE_EDGES, GPR, METABOLISM, NODE_TYPES, CellGraph
+from torchcell.cell.ontology import Ontology
 from torchcell.schema import PERTURBATION_KINDS
 from torchcell.store.records import StoredExperiment
 
@@ -174,45 +175,31 @@ class SubgraphRepresentation:
 
 
 class DCellRepresentation:
-    def __init__(self, cell: CellGraph, min_genes: int = 5):
+    """Per sample, the mutant state of every (kept term, gene) pair of DCell's ``Ontology``."""
+
+    def __init__(
+        self,
+        cell: CellGraph,
+        min_genes: int = 6,
+        exclude_evidence: tuple[str, ...] = ("IGI",),
+        merge_redundant: bool = True,
+    ):
         self.cell = cell
-        self.min_genes = min_genes
-        genes_of = self._propagated_gene_sets(cell)
-        self.terms = [t for t in range(len(cell.go_terms)) if len(genes_of[t]) >= min_genes]
-        term_position = {t: i for i, t in enumerate(self.terms)}
-        pairs = [(term_position[t], g) for t in self.terms for g in sorted(genes_of[t])]
+        self.ontology = onto = Ontology.from_cell(
+            cell, min_genes, exclude_evidence, merge_redundant
+        )
+        n = len(onto.terms) - 1  # the added root is not a GO term
+        self.terms = onto.terms[:n]
+        pairs = [(t, g) for t in range(n) for g in sorted(onto.gene_sets[t])]
         self.pair_term = torch.tensor([p[0] for p in pairs], dtype=torch.long)
         self.pair_gene = torch.tensor([p[1] for p in pairs], dtype=torch.long)
-        kept = set(self.terms)
-        edges = [
-            (term_position[c], term_position[p])
-            for c, p in cell.go_edges.t().tolist()
-            if c in kept and p in kept
-        ]
+        edges = [(c, p) for p in range(n) for c in onto.children[p]]
         self.term_edges = (
             torch.tensor(edges, dtype=torch.long).t()
             if edges
             else torch.empty(2, 0, dtype=torch.long)
         )
-        self.term_sizes = torch.tensor([len(genes_of[t]) for t in self.terms], dtype=torch.long)
-
-    @staticmethod
-    def _propagated_gene_sets(cell: CellGraph) -> list[set[int]]:
-        """Genes annotated to each term or to any of its descendants (true path rule)."""
-        parents: list[list[int]] = [[] for _ in cell.go_terms]
-        for child, parent in cell.go_edges.t().tolist():
-            parents[child].append(parent)
-        genes_of: list[set[int]] = [set() for _ in cell.go_terms]
-        for gene, term in cell.go_annotations.t().tolist():
-            stack, seen = [term], set()
-            while stack:
-                t = stack.pop()
-                if t in seen:
-                    continue
-                seen.add(t)
-                genes_of[t].add(gene)
-                stack.extend(parents[t])
-        return genes_of
+        self.term_sizes = torch.tensor(onto.sizes[:n], dtype=torch.long)
 
     def __call__(self, record: StoredExperiment) -> CellData:
         data = CellData()

@@ -9,13 +9,12 @@
   are the negatives; similarity is the negative Euclidean distance over a temperature.
 * ``combined_loss``: MSE + λ_dist · dist + λ_supcr · SupCR.
 * ``dcell_loss``: DCell's objective (Ma et al., 2018): the MSE of the root term's output + α ×
-  the **sum** over GO terms of their auxiliary outputs' MSE + an L2 penalty.
+  the **sum** over GO terms of their auxiliary outputs' MSE (its L2 penalty is weight decay).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 import torch
 
@@ -98,11 +97,10 @@ def dcell_loss(
     root: torch.Tensor,
     auxiliary: torch.Tensor,
     target: torch.Tensor,
-    parameters: Iterable[torch.Tensor] = (),
     alpha: float = 0.3,
-    weight_decay: float = 0.0,
 ) -> torch.Tensor:
-    """As published: root MSE + α × Σ_terms (term's auxiliary MSE) + weight_decay × Σ‖w‖².
+    """As published: root MSE + α × Σ_terms (term's auxiliary MSE). The paper's L2 term on the
+    weights is the optimizer's weight decay (``CellModule.configure_optimizers``).
 
     Shapes: root (B, L) or (B,), auxiliary (B, T, L) or (B, T), target like root; unmeasured
     (NaN) targets are skipped in every MSE.
@@ -113,7 +111,4 @@ def dcell_loss(
     root_mse = masked_mse(root, target)
     diff = (auxiliary - torch.nan_to_num(target)[:, None, :]) ** 2 * keep[:, None, :]
     aux_mse = diff.sum(dim=(0, 2)) / keep.sum().clamp_min(1)  # (T,): each term's MSE
-    loss = root_mse + alpha * aux_mse.sum()  # the sum over terms, not the mean
-    if weight_decay:
-        loss = loss + weight_decay * sum((p**2).sum() for p in parameters)
-    return loss
+    return root_mse + alpha * aux_mse.sum()  # the sum over terms, not the mean

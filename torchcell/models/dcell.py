@@ -1,19 +1,23 @@
 """DCell (Ma et al., Nature Methods 2018): a visible neural network shaped by the Gene Ontology.
 
-Every GO term with at least ``min_genes`` genes (annotated to it or to its descendants) is a
-subsystem with ``max(min_neurons, ceil(neuron_fraction × genes))`` neurons (20 and 0.3 as
-published). A subsystem reads the mutant state of its own genes (those that no kept child
-covers) and the outputs of its kept children, and computes Norm(Tanh(Linear(input))), Norm
-being BatchNorm as published (``norm="batch"``) or a per-term layer norm (``"layer"``, the
-training config's default: see ``DCellConfig.norm`` for why); a
-linear auxiliary output per term predicts the labels too. Terms without a kept parent feed a
-root subsystem, whose output the final linear layer maps to the labels. The loss
-(``torchcell.losses.dcell_loss``) is the root MSE + α × the **sum** of the terms' auxiliary
-MSEs + an L2 penalty.
+The subsystems are the terms of ``torchcell.cell.ontology.Ontology``: IGI annotations dropped,
+terms with fewer than ``min_genes`` genes (6) dropped, redundant terms merged, one root added.
+A subsystem has ``max(min_neurons, ceil(neuron_fraction × genes))`` neurons (20 and 0.3 as
+published), reads the mutant state of its own genes (those no kept child covers) and the
+outputs of its children, and computes Norm(Tanh(Linear(input))), Norm being BatchNorm as
+published (``norm="batch"``) or a per-term layer norm (``"layer"``, a named variant: see
+``DCellConfig.norm``). Weights start U(±0.001) as published (``init_bound``). A linear
+auxiliary output per term predicts the labels too; the root's output goes through the final
+linear layer. The loss (``torchcell.losses.dcell_loss``) is the root MSE + α × the **sum** of
+the terms' auxiliary MSEs + λ × the L2 norm of the linear weights (``penalized_weights``).
+
+Not in the paper (one condition there): a per-environment offset of the prediction
+(initialized to zero; with one environment it is a constant).
 
 Speed: terms are computed per topological stratum (leaves first), and within a stratum in a few
 groups of similar input width, each group one batched matmul (``einsum`` over stacked,
-zero-padded weights), instead of one small layer per term.
+zero-padded weights), instead of one small layer per term (``tests/test_models.py`` checks the
+two give the same numbers with the same weights).
 
 ``gene_embedding = k > 0`` replaces each gene's binary state by state × a learnable k-vector.
 """
@@ -21,79 +25,13 @@ zero-padded weights), instead of one small layer per term.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from torchcell.cell.graph import CellGraph
-from torchcell.cell.processors import DCellRepresentation
+from torchcell.cell.ontology import Ontology
 from torchcell.models.base import ModelOutput, perturbed_genes
-
-
-@dataclass
-class Ontology:
-    """The filtered GO hierarchy plus a root: children, own genes, sizes, strata."""
-
-    terms: list[str]
-    """Kept GO ids, then ``"root"`` last."""
-    children: list[list[int]]
-    direct_genes: list[list[int]]
-    sizes: list[int]
-    strata: list[list[int]]
-    """Term positions by height: leaves first, the root alone last."""
-
-    @classmethod
-    def from_cell(cls, cell: CellGraph, min_genes: int) -> Ontology:
-        rep = DCellRepresentation(cell, min_genes)
-        n = len(rep.terms)
-        genes_of: list[set[int]] = [set() for _ in range(n + 1)]
-        for t, g in zip(rep.pair_term.tolist(), rep.pair_gene.tolist(), strict=True):
-            genes_of[t].add(g)
-        children: list[list[int]] = [[] for _ in range(n + 1)]
-        has_parent = [False] * n
-        for child, parent in rep.term_edges.t().tolist():
-            children[parent].append(child)
-            has_parent[child] = True
-        children[n] = [t for t in range(n) if not has_parent[t]]
-        genes_of[n] = set().union(*genes_of[:n]) if n else set()
-        direct = [
-            sorted(genes_of[t] - set().union(*(genes_of[c] for c in children[t])))
-            for t in range(n + 1)
-        ]
-        height = [0] * (n + 1)
-        for t in cls._topological(children):
-            height[t] = 1 + max((height[c] for c in children[t]), default=-1)
-        height[n] = max(height[:n], default=-1) + 1  # the root always runs last, alone
-        strata = [[t for t in range(n + 1) if height[t] == h] for h in range(height[n] + 1)]
-        return cls(
-            terms=[cell.go_terms[t] for t in rep.terms] + ["root"],
-            children=children,
-            direct_genes=direct,
-            sizes=[len(s) for s in genes_of],
-            strata=[s for s in strata if s],
-        )
-
-    @staticmethod
-    def _topological(children: list[list[int]]) -> list[int]:
-        """Children before parents (the GO DAG has no cycles; one would raise here)."""
-        order, state = [], [0] * len(children)
-        for start in range(len(children)):
-            stack = [(start, False)]
-            while stack:
-                t, done = stack.pop()
-                if done:
-                    state[t] = 2
-                    order.append(t)
-                    continue
-                if state[t] == 2:
-                    continue
-                if state[t] == 1:
-                    raise ValueError(f"the GO graph has a cycle through term {t}")
-                state[t] = 1
-                stack.append((t, True))
-                stack.extend((c, False) for c in children[t] if state[c] != 2)
-        return order
 
 
 def neurons(size: int, min_neurons: int = 20, fraction: float = 0.3) -> int:
@@ -104,7 +42,13 @@ class _TermGroup(nn.Module):
     """Terms of one stratum with similar input width: one batched Linear, Tanh, BatchNorm, aux."""
 
     def __init__(
-        self, inputs: list[list[int]], widths: list[int], num_labels: int, zero: int, norm: str
+        self,
+        inputs: list[list[int]],
+        widths: list[int],
+        num_labels: int,
+        zero: int,
+        norm: str,
+        init_bound: float | None,
     ):
         super().__init__()
         t, d, o = len(inputs), max(map(len, inputs)), max(widths)
@@ -112,7 +56,7 @@ class _TermGroup(nn.Module):
         weight, mask = torch.zeros(t, d, o), torch.zeros(t, o)
         for i, (cols, width) in enumerate(zip(inputs, widths, strict=True)):
             index[i, : len(cols)] = torch.tensor(cols, dtype=torch.long)
-            bound = 1 / math.sqrt(len(cols))
+            bound = init_bound or 1 / math.sqrt(max(len(cols), 1))
             weight[i, : len(cols), :width].uniform_(-bound, bound)
             mask[i, :width] = 1.0
         self.register_buffer("index", index)
@@ -125,8 +69,9 @@ class _TermGroup(nn.Module):
         else:  # "layer": over each term's own neurons, the same in training and evaluation
             self.norm_weight = nn.Parameter(torch.ones(t, o))
             self.norm_bias = nn.Parameter(torch.zeros(t, o))
+        aux_bound = init_bound or 1 / math.sqrt(o)
         self.aux_weight = nn.Parameter(
-            torch.randn(t, o, num_labels) * mask[..., None] / math.sqrt(o)
+            torch.empty(t, o, num_labels).uniform_(-aux_bound, aux_bound) * mask[..., None]
         )
         self.aux_bias = nn.Parameter(torch.zeros(t, num_labels))
 
@@ -143,10 +88,9 @@ class _TermGroup(nn.Module):
     def width(self) -> int:
         return self.mask.numel()
 
-    def forward(self, source: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        b = source.shape[0]
-        t, d = self.index.shape
-        x = source[:, self.index.flatten()].view(b, t, d)
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x``: (B, terms, inputs), the group's inputs (gathered by ``DCell`` per stratum)."""
+        b = x.shape[0]
         h = torch.tanh(torch.einsum("btd,tdo->bto", x, self.weight) + self.bias)
         h = self._normalize(h) * self.mask
         aux = torch.einsum("bto,tol->btl", h, self.aux_weight) + self.aux_bias
@@ -158,17 +102,23 @@ class DCell(nn.Module):
         self,
         cell: CellGraph,
         num_labels: int,
-        min_genes: int = 5,
+        min_genes: int = 6,
         min_neurons: int = 20,
         neuron_fraction: float = 0.3,
         gene_embedding: int = 0,
         group_slack: float = 1.25,
         num_environments: int = 1,
         norm: str = "batch",
+        exclude_evidence: tuple[str, ...] = ("IGI",),
+        merge_redundant: bool = True,
+        init_bound: float | None = 0.001,
     ):
+        """``init_bound``: weights start U(±bound) (0.001 as published); None: U(±1/√fan_in)."""
         super().__init__()
         self.num_genes = len(cell.genes)
-        self.ontology = onto = Ontology.from_cell(cell, min_genes)
+        self.ontology = onto = Ontology.from_cell(
+            cell, min_genes, tuple(exclude_evidence), merge_redundant
+        )
         k = max(gene_embedding, 1)
         self.gene_embedding = (
             nn.Parameter(torch.randn(self.num_genes, k)) if gene_embedding else None
@@ -195,6 +145,7 @@ class DCell(nn.Module):
                     num_labels,
                     zero,
                     norm,
+                    init_bound,
                 )
                 o = group.mask.shape[1]
                 for i, t in enumerate(members):
@@ -204,6 +155,11 @@ class DCell(nn.Module):
                 groups.append(group)
             width = offset
             self.strata.append(groups)
+            # one gather per stratum (its backward fills one zero tensor, not one per group)
+            self.register_buffer(
+                f"stratum_index_{len(self.strata) - 1}",
+                torch.cat([g.index.flatten() for g in groups]),
+            )
         root = len(onto.terms) - 1  # alone in the last stratum: its group's output is its own
         # auxiliary outputs reordered to term order, the root's left out
         position = {t: i for i, t in enumerate(order)}
@@ -211,9 +167,18 @@ class DCell(nn.Module):
             "aux_order", torch.tensor([position[t] for t in range(root)], dtype=torch.long)
         )
         self.head = nn.Linear(self.widths[root], num_labels)
+        if init_bound:
+            nn.init.uniform_(self.head.weight, -init_bound, init_bound)
+            nn.init.zeros_(self.head.bias)
         # not in the paper (one condition there): a per-environment offset of the prediction
         self.environment = nn.Embedding(num_environments, num_labels)
         nn.init.zeros_(self.environment.weight)
+
+    def penalized_weights(self) -> list[torch.Tensor]:
+        """The tensors DCell's L2 term reads: the linear weights, not biases or norm scales."""
+        weights = [g.weight for groups in self.strata for g in groups]
+        weights += [g.aux_weight for groups in self.strata for g in groups]
+        return [*weights, self.head.weight]
 
     @staticmethod
     def _group(terms: list[int], inputs: dict[int, list[int]], slack: float) -> list[list[int]]:
@@ -233,10 +198,11 @@ class DCell(nn.Module):
             state = (state[:, :, None] * self.gene_embedding).flatten(1)
         sources = [state, state.new_zeros(state.shape[0], 1)]
         auxiliary = []
-        for groups in self.strata:
-            source = torch.cat(sources, dim=1)
-            for group in groups:
-                h, aux = group(source)
+        for s, groups in enumerate(self.strata):
+            gathered = torch.cat(sources, dim=1)[:, getattr(self, f"stratum_index_{s}")]
+            parts = gathered.split([g.index.numel() for g in groups], dim=1)
+            for group, x in zip(groups, parts, strict=True):
+                h, aux = group(x.view(x.shape[0], *group.index.shape))
                 sources.append(h)
                 auxiliary.append(aux)
         root = sources[-1]

@@ -36,7 +36,8 @@ def build_model(
         c = config.dcell
         return DCell(
             cell, num_labels, c.min_genes, c.min_neurons, c.neuron_fraction, c.gene_embedding,
-            num_environments=n_env, norm=c.norm,
+            num_environments=n_env, norm=c.norm, exclude_evidence=tuple(c.exclude_evidence),
+            merge_redundant=c.merge_redundant, init_bound=c.init_bound,
         )  # fmt: skip
     if config.model == "dango":
         if embeddings is None:

@@ -15,7 +15,8 @@ from neo4j import Driver
 from torchcell.errors import TorchCellError
 from torchcell.schema.gpr import to_dnf
 
-FORMAT = 1
+FORMAT = 2
+"""2: ``go_annotations`` holds one column per (gene, term, evidence code), ``go_evidence`` the codes."""
 
 
 def _rows(driver: Driver, database: str, query: str) -> list[list]:
@@ -70,7 +71,9 @@ def export_cell_graph(driver: Driver, database: str, path: Path) -> dict:
     annotations = _rows(
         driver,
         database,
-        "MATCH (g:Gene)-[:ANNOTATED]->(t:GOTerm) RETURN DISTINCT g.id, t.id ORDER BY g.id, t.id",
+        "MATCH (g:Gene)-[a:ANNOTATED]->(t:GOTerm) "
+        "RETURN DISTINCT g.id, t.id, coalesce(a.evidence, '') AS evidence "
+        "ORDER BY g.id, t.id, evidence",
     )
 
     clause_reaction, gpr_clause, gpr_gene = [], [], []
@@ -106,7 +109,8 @@ def export_cell_graph(driver: Driver, database: str, path: Path) -> dict:
         "gpr_clause": torch.tensor(gpr_clause, dtype=torch.long),
         "gpr_gene": torch.tensor(gpr_gene, dtype=torch.long),
         "go_edges": _index_pairs(go_edges, term_index, term_index),
-        "go_annotations": _index_pairs(annotations, gene_index, term_index),
+        "go_annotations": _index_pairs([[g, t] for g, t, _ in annotations], gene_index, term_index),
+        "go_evidence": [e for *_, e in annotations],
         "string": {
             mode: _index_pairs([[a, b] for m, a, b in string if m == mode], gene_index, gene_index)
             for mode in sorted({m for m, _, _ in string})

@@ -30,18 +30,28 @@ class HeteroCellConfig(_Strict):
 
 
 class DCellConfig(_Strict):
-    min_genes: int = Field(5, ge=1, description="GO terms with fewer genes are left out")
+    """Defaults are the paper's; ``pipeline/train/dcell_layernorm.yaml`` lists a variant."""
+
+    min_genes: int = Field(6, ge=1, description="GO terms with fewer genes are left out")
+    exclude_evidence: list[str] = Field(
+        default_factory=lambda: ["IGI"],
+        description="GO evidence codes whose annotations are dropped (IGI: from genetic "
+        "interactions, label leakage)",
+    )
+    merge_redundant: bool = Field(True, description="merge a term into its same-gene child")
     min_neurons: int = Field(20, ge=1)
     neuron_fraction: float = Field(0.3, gt=0)
     alpha: float = Field(0.3, ge=0, description="weight of the summed per-term auxiliary losses")
-    l2: float = Field(0.0, ge=0, description="L2 penalty added to the loss")
+    l2: float = Field(0.0, ge=0, description="λ: L2 penalty on the linear weights (not biases)")
+    init_bound: float | None = Field(
+        0.001, gt=0, description="weights start U(±bound); null: U(±1/√fan_in)"
+    )
     gene_embedding: int = Field(0, ge=0, description="0: binary mutant state (as published)")
     norm: Literal["layer", "batch"] = Field(
-        "layer",
-        description="batch: BatchNorm as published; it is unstable in evaluation on sparse "
-        "mutant states (a gene mutated once in a batch is normalized to about ±√B in training, "
-        "to very different values with population statistics); layer: per term over its "
-        "neurons, identical in training and evaluation",
+        "batch",
+        description="batch: BatchNorm as published; layer: per term over its neurons, "
+        "identical in training and evaluation (BatchNorm's population statistics of sparse "
+        "mutant states differ from a batch's)",
     )
 
 

@@ -46,9 +46,7 @@ class CellModule(L.LightningModule):
     def objective(self, output, target: torch.Tensor) -> torch.Tensor:
         if output.auxiliary is not None:  # DCell
             c = self.config.dcell
-            return dcell_loss(
-                output.pred, output.auxiliary, target, self.model.parameters(), c.alpha, c.l2
-            )
+            return dcell_loss(output.pred, output.auxiliary, target, c.alpha)
         loss = self.config.loss
         return combined_loss(
             output.pred, target, output.latent, loss.lambda_dist, loss.lambda_supcr
@@ -61,6 +59,19 @@ class CellModule(L.LightningModule):
         return loss
 
     def configure_optimizers(self):
+        if self.config.model == "dcell":
+            # DCell's L2 term λ·Σ‖w‖² on the linear weights only, as Adam's (coupled) weight
+            # decay 2λ: the same gradient as adding it to the loss, without a pass over the
+            # 10⁸ weights of the real GO size in every step's loss
+            penalized = {id(p) for p in self.model.penalized_weights()}
+            groups = [
+                {
+                    "params": [p for p in self.model.parameters() if id(p) in penalized],
+                    "weight_decay": 2 * self.config.dcell.l2,
+                },
+                {"params": [p for p in self.model.parameters() if id(p) not in penalized]},
+            ]
+            return torch.optim.Adam(groups, lr=self.config.lr, weight_decay=0.0)
         return torch.optim.AdamW(
             self.model.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay
         )
