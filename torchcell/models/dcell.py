@@ -16,8 +16,8 @@ Not in the paper (one condition there): a per-environment offset of the predicti
 
 Speed: terms are computed per topological stratum (leaves first), and within a stratum in a few
 groups of similar input width, each group one batched matmul (``einsum`` over stacked,
-zero-padded weights), instead of one small layer per term (``tests/test_models.py`` checks the
-two give the same numbers with the same weights).
+zero-padded weights), instead of one small layer per term (a test that both give the same numbers
+with the same weights is still to be written: issue 13).
 
 ``gene_embedding = k > 0`` replaces each gene's binary state by state × a learnable k-vector.
 """
