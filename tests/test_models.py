@@ -15,7 +15,7 @@ from torchcell.models import DCell, HeteroCell, build_model
 from torchcell.models.dango import load_embeddings
 from torchcell.models.dcell import neurons
 from torchcell.models.message_passing import EdgeSets, StoichiometricHypergraphConv
-from torchcell.models.set_pooling import SubtractivePMA, masked_attention
+from torchcell.models.set_pooling import CellSetPool, MaskedPMA
 from torchcell.train.config import TrainConfig
 from torchcell.train.metrics import pearson
 from torchcell.train.pretrain import pretrain_embeddings
@@ -89,19 +89,105 @@ def test_dcell_returns_one_auxiliary_output_per_term(dataset, batch):
     assert out.auxiliary.shape == (32, len(model.ontology.terms) - 1, 2)
 
 
-def test_subtractive_pooling_equals_explicit_masking():
+def _pool_each_remaining_set(pool: MaskedPMA, x: torch.Tensor, removed: torch.Tensor):
+    """Reference: attention over each sample's remaining members, one sample at a time, float64."""
+    pool = pool.double()
+    h, d = pool.heads, x.shape[-1] // pool.heads
+    out = []
+    for b in range(removed.shape[0]):
+        members = (x if x.dim() == 2 else x[b]).double()[~removed[b]]
+        q = pool.q(pool.seed).view(pool.seeds, h, d)
+        k, v = pool.k(members).view(-1, h, d), pool.v(members).view(-1, h, d)
+        weight = torch.softmax(torch.einsum("mhd,nhd->hmn", q, k) / math.sqrt(d), dim=-1)
+        attended = torch.einsum("hmn,nhd->mhd", weight, v).reshape(1, pool.seeds, -1)
+        out.append(pool.block(pool.seed[None], attended))
+    pool.float()
+    return torch.cat(out)
+
+
+@pytest.mark.parametrize("gap", [0.0, 15.0, 40.0])
+def test_pooling_removes_members_exactly_at_any_logit_gap(gap):
+    """Attention concentrated on the removed members (logit gap ``gap``): the pooling must be
+    that of the remaining set, also for per-sample (B, N, D) member sets."""
     torch.manual_seed(0)
-    pool = SubtractivePMA(16, heads=4)
-    x = torch.randn(50, 16)
-    removed = torch.zeros(3, 50, dtype=torch.bool)
-    removed[0, [1, 7]] = True
-    removed[2, 10:40] = True
-    fast = pool(x, removed)
-    q = pool.q(pool.seed).expand(3, -1, -1)
-    members = x.expand(3, -1, -1)
-    attended = masked_attention(q, pool.k(members), pool.v(members), 4, mask=removed)
-    slow = pool.block(pool.seed.expand(3, -1, -1), attended)
-    assert torch.allclose(fast, slow, atol=1e-5)
+    pool = MaskedPMA(16, heads=4)
+    x = torch.randn(200, 16)
+    with torch.no_grad():  # members 0..4 score ``gap`` higher in every head: shift their keys
+        q = pool.q(pool.seed)[0].view(4, 4)
+        shift = (gap * math.sqrt(4) * q / (q**2).sum(dim=1, keepdim=True)).reshape(16)
+        x[:5] += torch.linalg.solve(pool.k.weight, shift)
+        q, k = pool.q(pool.seed)[0].view(4, 4), pool.k(x).view(200, 4, 4)
+        score = torch.einsum("hd,nhd->hn", q, k) / 2
+        lift = score[:, :5].mean(dim=1) - score[:, 5:].mean(dim=1)
+        assert torch.allclose(lift, torch.full((4,), gap), atol=1.5)
+    removed = torch.zeros(3, 200, dtype=torch.bool)
+    removed[0, :5] = True
+    removed[1, [1, 7, 150]] = True
+    removed[2, 10:190] = True
+    with torch.no_grad():
+        shared = pool(x, removed)
+        per_sample = pool(x.expand(3, -1, -1) + 0.0, removed)
+        reference = _pool_each_remaining_set(pool, x, removed).float()
+    assert torch.allclose(shared, reference, atol=1e-5), (shared - reference).abs().max()
+    assert torch.allclose(per_sample, reference, atol=1e-5)
+
+
+def test_cell_pooling_and_its_difference_stay_float32_under_autocast():
+    """A deletion moves the pooling of 6,000 members a little: under bf16 autocast the Δ must
+    still equal the float32 one (half precision would round most coordinates to the wildtype)."""
+    torch.manual_seed(0)
+    pool = CellSetPool(32, heads=4)
+    x = torch.randn(6000, 32)
+    removed = torch.zeros(4, 6000, dtype=torch.bool)
+    removed[torch.arange(4), torch.tensor([3, 50, 700, 5999])] = True
+    nothing = torch.zeros_like(removed[:1])
+    with torch.no_grad():
+        exact = pool(x, nothing) - pool(x, removed)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            mixed = pool(x, nothing) - pool(x, removed)
+    assert mixed.dtype == torch.float32
+    assert (exact != 0).float().mean() > 0.99
+    assert torch.allclose(mixed, exact, rtol=1e-4, atol=1e-7)
+
+
+def test_perturbed_encoder_changes_a_neighbours_state_and_wildtype_variant_does_not(dataset):
+    cell = dataset.cell_graph
+    n_env = len(dataset.manifest.environments)
+    src, dst = cell.physical
+    gene, neighbour = int(src[0]), int(dst[0])
+    removed = torch.zeros(1, len(cell.genes), dtype=torch.bool)
+    removed[0, gene] = True
+    torch.manual_seed(0)
+    model = HeteroCell(cell, 1, hidden=16, num_environments=n_env).eval()
+    with torch.no_grad():
+        keep = {"gene": torch.cat([torch.ones(1, len(cell.genes)), (~removed).float()])}
+        states = model.encode(keep)["gene"]
+        wildtype_variant = model.encode()["gene"]
+    assert torch.allclose(states[0], wildtype_variant, atol=1e-6)  # row 0 is the wildtype
+    assert (states[1, gene] == 0).all()  # the deleted gene is gone
+    moved = (states[1] - states[0]).abs().sum(dim=1)
+    assert moved[neighbour] > 1e-3  # its neighbour's state changed
+    far = torch.nonzero(moved == 0).flatten()
+    assert far.numel() > 0  # genes beyond the layers' reach keep their wildtype state
+    # in the wildtype variant no gene's state depends on the deletion: one encoding for all
+    assert model.encode()["gene"].shape == (len(cell.genes), 16)
+
+
+def test_hetero_cell_encoders_agree_without_perturbation_and_differ_with(dataset, batch):
+    n_env = len(dataset.manifest.environments)
+    torch.manual_seed(0)
+    perturbed = HeteroCell(dataset.cell_graph, 1, hidden=16, num_environments=n_env).eval()
+    wildtype = HeteroCell(
+        dataset.cell_graph, 1, hidden=16, num_environments=n_env, encoder="wildtype"
+    ).eval()
+    wildtype.load_state_dict(perturbed.state_dict())
+    with torch.no_grad():
+        a, b = perturbed(batch), wildtype(batch)
+    assert a.pred.shape == b.pred.shape == (32, 1)
+    # the perturbed-set pooling reads wildtype states in both; the Δ pools differ
+    hidden = 16
+    assert not torch.allclose(a.latent[:, :hidden], b.latent[:, :hidden], atol=1e-5)
+    assert torch.allclose(a.latent[:, 2 * hidden :], b.latent[:, 2 * hidden :], atol=1e-5)
 
 
 def test_stoichiometry_signs_reach_substrates_and_products_opposite():

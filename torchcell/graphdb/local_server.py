@@ -183,6 +183,9 @@ def start(
         "--home", str(home), "--port", str(port), "--pagecache-mb", str(pagecache_mb),
         "--password-file", str(password_file()),
     ]  # fmt: skip
+    # the log is appended to: only what this run writes counts (an earlier run's "ready" line,
+    # e.g. of a server killed before this start, must not be taken for this one's)
+    offset = log.stat().st_size if log.exists() else 0
     with log.open("ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     state = ServerState(
@@ -194,7 +197,11 @@ def start(
             raise TorchCellError(
                 f"the local Neo4j exited with code {proc.returncode}; log {log}:\n{_tail(log)}"
             )
-        if "torchcell-neo4j: ready" in log.read_text(errors="replace") and not port_is_free(port):
+        written = _written_since(log, offset)
+        if 'Exception in thread "main"' in written:  # the JVM may live on without serving
+            proc.kill()
+            raise TorchCellError(f"the local Neo4j failed to start; log {log}:\n{_tail(log)}")
+        if "torchcell-neo4j: ready" in written and not port_is_free(port):
             state_dir().mkdir(parents=True, exist_ok=True)
             _state_file().write_text(json.dumps(asdict(state)))
             return state
@@ -219,6 +226,12 @@ def stop(timeout_s: float = 60.0) -> ServerState | None:
         time.sleep(0.2)
     _state_file().unlink(missing_ok=True)
     return state
+
+
+def _written_since(path: Path, offset: int) -> str:
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        return handle.read().decode(errors="replace")
 
 
 def _tail(path: Path, lines: int = 20) -> str:

@@ -1,14 +1,23 @@
-"""HeteroCell: a heterogeneous GNN over the whole cell, perturbed through masks.
+"""HeteroCell: a heterogeneous GNN over the whole cell, perturbed cell against wildtype.
 
 1. Learnable embeddings for genes, reactions and metabolites (optionally plus projected gene
-   input features) go through ``layers`` rounds of ``HeteroCellLayer`` on the **wildtype**
-   graph, once per batch, not once per sample.
-2. The perturbation is applied after: each sample's deleted genes, and the reactions whose
-   GPR rule they make false (``CellGraph.reaction_removed``), are taken out of a set pooling
-   over the whole cell (``CellSetPool``), and compared with the wildtype pooling.
-3. The embeddings of the perturbed genes (plus an embedding of the allele kind) are pooled by
-   PyG's ``SetTransformerAggregation``.
-4. A head maps [Δ gene pool, Δ reaction pool, perturbed-set pool, environment embedding]
+   input features) go through ``layers`` rounds of ``HeteroCellLayer``.
+2. ``encoder="perturbed"`` (default, the design's model): message passing runs on the wildtype
+   and on every sample's perturbed cell at once, node states (B + 1, N, D) with row 0 the
+   wildtype. A perturbed cell lacks its deleted genes and the reactions whose GPR rule they
+   make false (``CellGraph.reaction_removed``): their states are zero after the input and
+   after every layer, so they send no messages, and a dead reaction's hyperedge reaches no
+   metabolite. Edge normalizations stay the wildtype's. Deleting a gene therefore changes its
+   neighbours' states, and through them the cell's.
+   ``encoder="wildtype"`` (cheaper variant): message passing once on the wildtype; the
+   perturbation only removes the deleted genes and dead reactions from the pooling, so no other
+   gene's state changes and the pooled difference is nearly additive in the deletions.
+3. A set pooling over the whole cell (``CellSetPool``, removed members masked, float32) of the
+   wildtype minus that of the perturbed cell: z_p = z_wildtype − z_perturbed, for genes and for
+   reactions.
+4. The wildtype embeddings of the perturbed genes (plus an embedding of the allele kind) are
+   pooled by PyG's ``SetTransformerAggregation``.
+5. A head maps [Δ gene pool, Δ reaction pool, perturbed-set pool, environment embedding]
    (media and temperature of the experiment) to the labels.
 """
 
@@ -81,9 +90,12 @@ class HeteroCell(nn.Module):
         gene_features: torch.Tensor | None = None,
         num_environments: int = 1,
         string_modes: tuple[str, ...] = (),
+        encoder: Literal["perturbed", "wildtype"] = "perturbed",
     ):
         super().__init__()
-        self.cell = cell
+        if encoder not in ("perturbed", "wildtype"):
+            raise ValueError(f"unknown HeteroCell encoder {encoder!r}")
+        self.cell, self.encoder = cell, encoder
         self.graph = CellGraphBuffers(cell, tuple(string_modes))
         extra = tuple(f"string_{mode}" for mode in string_modes)
         self.embedding = nn.ModuleDict(
@@ -108,30 +120,48 @@ class HeteroCell(nn.Module):
         self.environment = nn.Embedding(num_environments, hidden)
         self.head = mlp([4 * hidden, hidden, hidden, num_labels], dropout)
 
-    def encode(self) -> dict[str, torch.Tensor]:
-        """Node embeddings of the wildtype cell after message passing."""
+    def encode(self, keep: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+        """Node embeddings after message passing: (N, D) of the wildtype, or with ``keep``
+        (per node type an (S, N) 0/1 mask of the nodes present) (S, N, D) of S cells."""
         h = {name: emb.weight for name, emb in self.embedding.items()}
         if self.gene_features is not None:
             h["gene"] = h["gene"] + self.feature_projection(self.gene_features)
+        if keep is not None:
+            keep = {name: mask[..., None] for name, mask in keep.items()}
+            samples = next(iter(keep.values())).shape[0]
+            h = {name: x.expand(samples, -1, -1) for name, x in h.items()}
+            h = {name: x * keep[name] if name in keep else x for name, x in h.items()}
         for layer in self.layers:
-            h = layer(h, self.graph)
+            h = layer(h, self.graph, keep)
         return h
 
     def forward(self, batch) -> ModelOutput:
-        h = self.encode()
         removed = removed_genes(batch, len(self.cell.genes))
         lost_reactions = self.cell.reaction_removed(removed)
-        # each pooling minus the wildtype's (nothing removed)
-        gene_delta = self.gene_pool(h["gene"], removed) - self.gene_pool(
-            h["gene"], torch.zeros_like(removed[:1])
-        )
-        reaction_delta = self.reaction_pool(h["reaction"], lost_reactions) - self.reaction_pool(
-            h["reaction"], torch.zeros_like(lost_reactions[:1])
-        )
+        if self.encoder == "perturbed":
+            keep = {  # row 0: the wildtype, nothing removed
+                "gene": torch.cat([torch.zeros_like(removed[:1]), removed]).logical_not(),
+                "reaction": torch.cat(
+                    [torch.zeros_like(lost_reactions[:1]), lost_reactions]
+                ).logical_not(),
+            }
+            states = self.encode({name: mask.float() for name, mask in keep.items()})
+            wildtype = {name: x[0] for name, x in states.items()}
+            perturbed = {name: x[1:] for name, x in states.items()}
+        else:
+            wildtype = perturbed = self.encode()
+        with torch.autocast(removed.device.type, enabled=False):  # Δ of two float32 poolings
+            gene_delta = self.gene_pool(
+                wildtype["gene"], torch.zeros_like(removed[:1])
+            ) - self.gene_pool(perturbed["gene"], removed)
+            reaction_delta = self.reaction_pool(
+                wildtype["reaction"], torch.zeros_like(lost_reactions[:1])
+            ) - self.reaction_pool(perturbed["reaction"], lost_reactions)
         sample, _ = perturbed_sets(batch)
-        members = h["gene"][batch["gene"].perturbed] + self.kind(batch["gene"].perturbed_kind)
-        perturbed = self.perturbed_pool(members, sample, dim_size=removed.shape[0])
+        gene = batch["gene"]
+        members = wildtype["gene"][gene.perturbed] + self.kind(gene.perturbed_kind)
+        pooled = self.perturbed_pool(members, sample, dim_size=removed.shape[0])
         latent = torch.cat(
-            [gene_delta, reaction_delta, perturbed, self.environment(batch.environment)], dim=1
+            [gene_delta, reaction_delta, pooled, self.environment(batch.environment)], dim=1
         )
         return ModelOutput(self.head(latent), latent)

@@ -1,4 +1,4 @@
-"""Message passing on the wildtype cell graph, written as index-add over edge lists.
+"""Message passing on the cell graph, written as index-add over edge lists.
 
 * ``propagate``: weighted sum of source rows into destination rows (index-add; for weights
   that depend on the embeddings, e.g. attention), and ``EdgeSets``: fixed weighted edge sets
@@ -11,7 +11,9 @@
   and attention over a reaction's metabolites in place of the uniform normalization.
 * ``HeteroCellLayer``: one round over every relation of the cell graph: (gene, physical, gene),
   (gene, regulatory, gene) both ways, the GPR bipartite (gene, gpr, reaction) both ways, and the
-  stoichiometric hypergraph, with residual connections and layer norm per node type.
+  stoichiometric hypergraph, with residual connections and layer norm per node type. Node
+  states are (N, D) for one cell or (S, N, D) for a batch of cells that share the wildtype's
+  edges; per-sample node masks take deleted genes and dead reactions out of a cell.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from torch_geometric.utils import softmax
 def propagate(
     x: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, weight: torch.Tensor, size: int
 ) -> torch.Tensor:
-    """out[d] = Σ over edges (s → d) of weight · x[s]."""
-    out = x.new_zeros(size, x.shape[1])
-    return out.index_add_(0, dst, x[src] * weight[:, None])
+    """out[..., d, :] = Σ over edges (s → d) of weight · x[..., s, :].
+
+    ``x``: (N, F) or (S, N, F) (one row of node states per sample); ``weight``: (E,) or (S, E).
+    """
+    out = x.new_zeros(*x.shape[:-2], size, x.shape[-1])
+    return out.index_add_(-2, dst, x[..., src, :] * weight[..., None])
 
 
 def inverse_degree(index: torch.Tensor, size: int, weight: torch.Tensor | None = None):
@@ -60,6 +65,11 @@ class EdgeSets(nn.Module):
         return index[0], index[1], getattr(self, f"{name}_weight")
 
     def propagate(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        """``x``: (N_src, F), or (S, N_src, F) propagated as one (N_src, S·F) product."""
+        if x.dim() == 3:
+            samples, n, features = x.shape
+            flat = self.propagate(name, x.permute(1, 0, 2).reshape(n, samples * features))
+            return flat.view(-1, samples, features).permute(1, 0, 2)
         src, dst, weight = self.edges(name)
         key = (name, str(weight.device))
         if key not in self._matrices:
@@ -84,22 +94,36 @@ class StoichiometricHypergraphConv(nn.Module):
         self.score_edge = nn.Linear(dim, 1) if attention else None
 
     def forward(
-        self, metabolite: torch.Tensor, reaction: torch.Tensor, graph: EdgeSets
+        self,
+        metabolite: torch.Tensor,
+        reaction: torch.Tensor,
+        graph: EdgeSets,
+        reaction_keep: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Returns (message to each metabolite, hyperedge state of each reaction)."""
+        """Returns (message to each metabolite, hyperedge state of each reaction).
+
+        Node states are (N, D) or (S, N, D); ``reaction_keep`` (S, R, 1) zeroes removed
+        reactions' hyperedges before they reach the metabolites.
+        """
+        n_reactions = reaction.shape[-2]
         if self.score_node is not None:
             met, rxn, weight = graph.edges("stoich_in")
             sign = torch.sign(weight)
-            score = self.score_node(metabolite)[met] + self.score_edge(reaction)[rxn]
+            score = self.score_node(metabolite)[..., met, :] + self.score_edge(reaction)[..., rxn, :]
             alpha = softmax(
-                nn.functional.leaky_relu(score.squeeze(-1), 0.2), rxn, num_nodes=reaction.shape[0]
+                nn.functional.leaky_relu(score.squeeze(-1), 0.2),
+                rxn,
+                num_nodes=n_reactions,
+                dim=score.dim() - 2,
             )
-            hyperedge = propagate(self.node(metabolite), met, rxn, sign * alpha, reaction.shape[0])
+            hyperedge = propagate(self.node(metabolite), met, rxn, sign * alpha, n_reactions)
         else:
             hyperedge = graph.propagate("stoich_in", self.node(metabolite))
         hyperedge = hyperedge + self.edge(reaction)
         if self.gate is not None:
             hyperedge = hyperedge * torch.sigmoid(self.gate(reaction))
+        if reaction_keep is not None:
+            hyperedge = hyperedge * reaction_keep
         return graph.propagate("stoich_out", hyperedge), hyperedge
 
 
@@ -133,23 +157,34 @@ class HeteroCellLayer(nn.Module):
     def _update(self, node_type: str, h: torch.Tensor, message: torch.Tensor) -> torch.Tensor:
         return self.norm[node_type](h + self.dropout(nn.functional.gelu(message)))
 
-    def forward(self, h: dict[str, torch.Tensor], graph: EdgeSets) -> dict[str, torch.Tensor]:
-        """``h``: embeddings per node type; ``graph``: the edge sets of ``HeteroCell``."""
+    def forward(
+        self,
+        h: dict[str, torch.Tensor],
+        graph: EdgeSets,
+        keep: dict[str, torch.Tensor] | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """``h``: embeddings per node type, (N, D) or (S, N, D); ``graph``: the edge sets of
+        ``HeteroCell``; ``keep``: per node type a (S, N, 1) 0/1 mask of the nodes present in
+        each sample's cell (absent nodes leave the layer as zeros, so they send nothing)."""
+        keep = keep or {}
         gene, reaction, metabolite = h["gene"], h["reaction"], h["metabolite"]
         to_gene = self.gene["self"](gene)
         for name in self.relations:
             source = reaction if name == "gpr_to_gene" else gene
             to_gene = to_gene + self.gene[name](graph.propagate(name, source))
-        to_metabolite, hyperedge = self.hypergraph(metabolite, reaction, graph)
+        to_metabolite, hyperedge = self.hypergraph(
+            metabolite, reaction, graph, keep.get("reaction")
+        )
         to_reaction = (
             self.reaction["self"](reaction)
             + self.reaction["gpr_to_reaction"](graph.propagate("gpr_to_reaction", gene))
             + hyperedge
         )
-        return {
+        out = {
             "gene": self._update("gene", gene, to_gene),
             "reaction": self._update("reaction", reaction, to_reaction),
             "metabolite": self._update(
                 "metabolite", metabolite, self.metabolite(metabolite) + to_metabolite
             ),
         }
+        return {name: out[name] * keep[name] if name in keep else out[name] for name in out}

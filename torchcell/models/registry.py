@@ -31,6 +31,7 @@ def build_model(
         return HeteroCell(
             cell, num_labels, config.hidden, c.layers, c.heads, config.dropout, c.pooling,
             c.gating, c.attention, num_environments=n_env, string_modes=tuple(c.string_modes),
+            encoder=c.encoder,
         )  # fmt: skip
     if config.model == "dcell":
         c = config.dcell

@@ -18,6 +18,11 @@ class _Strict(BaseModel):
 
 
 class HeteroCellConfig(_Strict):
+    encoder: Literal["perturbed", "wildtype"] = Field(
+        "perturbed",
+        description="perturbed: message passing on each sample's perturbed cell (the design); "
+        "wildtype: once on the wildtype, deletions only leave the pooling (cheaper variant)",
+    )
     layers: int = Field(2, ge=0)
     heads: int = Field(4, ge=1)
     pooling: Literal["pma", "isab"] = "pma"
