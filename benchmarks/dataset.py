@@ -81,6 +81,7 @@ def real_scale_cell_graph(seed: int = 0) -> CellGraph:
         "go_edges": go_dag(GO_TERMS, g),
         "go_annotations": torch.randint(0, GO_TERMS, (2, 40_000), generator=g)
         % torch.tensor([[GENES], [GO_TERMS]]),
+        "go_evidence": ["IEA"] * 40_000,  # generated annotations: no IGI among them
     }
     with tempfile.TemporaryDirectory() as tmp:
         torch.save(raw, Path(tmp) / "cell_graph.pt")

@@ -11,8 +11,8 @@ from torchcell.cell.datamodule import Genotype
 from torchcell.losses import (
     combined_loss,
     dcell_loss,
+    LabelDistribution,
     dist_loss,
-    kde_pseudo_labels,
     masked_mse,
     supcr_loss,
 )
@@ -32,20 +32,30 @@ def test_masked_mse_skips_unmeasured_labels():
     assert masked_mse(pred, target) == pytest.approx((1 + 0 + 1) / 3)
 
 
-def test_kde_pseudo_labels_follow_the_targets_distribution():
-    target = torch.randn(4000, generator=torch.Generator().manual_seed(0)) * 2 + 1
-    labels = kde_pseudo_labels(target, 101)
+def test_label_distribution_quantiles_follow_the_training_labels():
+    g = torch.Generator().manual_seed(0)
+    train = torch.randn(4000, 2, generator=g) * torch.tensor([2.0, 0.5]) + 1
+    train[::3, 1] = NAN  # the second label measured on two thirds of the samples
+    distribution = LabelDistribution(train)
+    labels = distribution.quantiles(0, 101)
     assert torch.all(labels[1:] >= labels[:-1])
-    assert labels[50] == pytest.approx(float(target.median()), abs=0.1)
+    assert labels[50] == pytest.approx(float(train[:, 0].median()), abs=0.1)
     assert float(labels.std()) == pytest.approx(2.0, rel=0.1)
+    assert float(distribution.quantiles(1, 101).std()) == pytest.approx(0.5, rel=0.1)
+    assert LabelDistribution(torch.tensor([[1.0], [NAN]])).quantiles(0, 5) is None
 
 
-def test_dist_loss_is_small_when_predictions_have_the_targets_distribution():
+def test_dist_loss_compares_a_batch_with_the_training_distribution_not_its_own():
     g = torch.Generator().manual_seed(1)
-    target = torch.randn(512, 1, generator=g)
-    matched = torch.randn(512, 1, generator=g)  # same distribution, other order
+    distribution = LabelDistribution(torch.randn(5000, 1, generator=g))
+    matched = torch.randn(512, 1, generator=g)  # same distribution as training, other order
     shrunk = matched * 0.2  # what MSE training does to the tails
-    assert dist_loss(matched, target) < 0.05 < dist_loss(shrunk, target)
+    assert dist_loss(matched, matched, distribution) < 0.05 < dist_loss(shrunk, matched, distribution)
+    # a batch whose own targets happen to be shrunk is still pulled to the training spread:
+    # a per-batch KDE would call the shrunk predictions perfect here
+    assert dist_loss(shrunk, shrunk, distribution) > 0.05
+    with pytest.raises(ValueError, match="distribution"):
+        combined_loss(matched, matched, lambda_dist=1.0)
 
 
 def test_supcr_prefers_latents_ordered_like_the_labels():
@@ -53,7 +63,7 @@ def test_supcr_prefers_latents_ordered_like_the_labels():
     ordered = torch.cat([y * 10, torch.zeros_like(y)], dim=1)
     shuffled = ordered[torch.randperm(16, generator=torch.Generator().manual_seed(2))]
     assert supcr_loss(ordered, y) < supcr_loss(shuffled, y)
-    assert math.isfinite(float(combined_loss(y, y, ordered, 1.0, 1.0)))
+    assert math.isfinite(float(combined_loss(y, y, ordered, 1.0, 1.0, LabelDistribution(y))))
 
 
 def test_dcell_loss_sums_the_auxiliary_terms():

@@ -9,7 +9,7 @@ import torch
 
 from torchcell.cell.dataset import Neo4jCellDataset
 from torchcell.cell.ontology import Ontology
-from torchcell.cell.processors import PerturbationRepresentation
+from torchcell.cell.processors import PerturbationRepresentation, perturbed_genes
 from torchcell.errors import TorchCellError
 from torchcell.models import DCell, HeteroCell, build_model
 from torchcell.models.dango import load_embeddings
@@ -80,6 +80,54 @@ def test_dcell_ontology_filter_as_published(dataset):
     model = DCell(cell, 1, num_environments=len(dataset.manifest.environments))
     bound = max(float(g.weight.detach().abs().max()) for groups in model.strata for g in groups)
     assert 0 < bound <= 0.001
+
+
+def _dcell_term_by_term(model: DCell, batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reference: every GO term its own small layer, in topological order, reading the batched
+    model's weights at ``model.placement``; the norm per term from the same parameters."""
+    onto, f = model.ontology, torch.nn.functional
+    state = perturbed_genes(batch, model.num_genes).float()
+    out, aux = {}, {}
+    for stratum in onto.strata:
+        for t in stratum:
+            s, g, i = model.placement[t]
+            group, width = model.strata[s][g], model.widths[t]
+            x = torch.cat([state[:, onto.direct_genes[t]], *(out[c] for c in onto.children[t])], 1)
+            h = torch.tanh(x @ group.weight[i, : x.shape[1], :width] + group.bias[i, :width])
+            if group.norm_kind == "batch":  # training mode: this batch's statistics
+                o = group.mask.shape[1]
+                scale = group.norm.weight[i * o : i * o + width]
+                shift = group.norm.bias[i * o : i * o + width]
+                h = f.batch_norm(h, None, None, scale, shift, training=True, eps=group.norm.eps)
+            else:
+                h = f.layer_norm(h, (width,)) * group.norm_weight[i, :width]
+                h = h + group.norm_bias[i, :width]
+            out[t] = h
+            aux[t] = h @ group.aux_weight[i, :width] + group.aux_bias[i]
+    root = len(onto.terms) - 1
+    pred = model.head(out[root]) + model.environment(batch.environment)
+    return pred, torch.stack([aux[t] for t in range(root)], dim=1)
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer"])
+def test_dcell_stratum_batched_equals_term_by_term(dataset, batch, norm):
+    torch.manual_seed(0)
+    model = DCell(
+        dataset.cell_graph, 2, num_environments=len(dataset.manifest.environments), norm=norm,
+        init_bound=None,  # weights large enough that a misplaced one shows
+    )  # fmt: skip
+    assert len(model.placement) == len(model.ontology.terms)
+    assert sum(len(groups) for groups in model.strata) < len(model.ontology.terms)  # batched
+    with torch.no_grad():
+        for groups in model.strata:  # norm parameters away from 1 and 0
+            for group in groups:
+                for p in group.parameters():
+                    if p is not group.weight:
+                        p.add_(torch.rand_like(p) * 0.5)
+        out = model.train()(batch)
+        pred, aux = _dcell_term_by_term(model, batch)
+    assert torch.allclose(out.pred, pred, atol=1e-5), (out.pred - pred).abs().max()
+    assert torch.allclose(out.auxiliary, aux, atol=1e-5), (out.auxiliary - aux).abs().max()
 
 
 def test_dcell_returns_one_auxiliary_output_per_term(dataset, batch):

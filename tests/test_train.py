@@ -113,3 +113,23 @@ def test_two_process_ddp_on_cpu_scores_every_sample_once(data, tmp_path):
     for part in ("val", "test"):
         for label, m in metrics[part].items():
             assert m["n"] == baseline[part][label]["n"], (part, label)
+
+
+def test_interaction_only_labels_with_the_distribution_loss(data, tmp_path):
+    """A config that names only ε trains (DistLoss fitted on its training labels) and is scored
+    beside the baselines that need no fitness; the multiplicative null, which predicts fitness,
+    is left out rather than crashing."""
+    from torchcell.train.config import TrainConfig
+    from torchcell.train.loop import train
+
+    config = TrainConfig(
+        dataset=data, output=tmp_path / "eps", model="gene_set", labels=["gene_interaction"],
+        epochs=2, split="random", loss={"lambda_dist": 0.5},
+    )  # fmt: skip
+    train(config, progress_bar=False, log=lambda line: None)
+    metrics = json.loads((tmp_path / "eps" / "metrics.json").read_text())
+    assert set(metrics["test"]) == {"gene_interaction"}
+    assert metrics["test"]["gene_interaction"]["n"] > 0
+    assert set(metrics["baselines"]) == {"mean", "additive ridge", "low-rank pairs"}
+    for baseline in metrics["baselines"].values():
+        assert set(baseline["test"]) == {"gene_interaction"}

@@ -1,19 +1,19 @@
 """Training losses: masked MSE, the distribution loss, supervised contrastive regression, DCell's."""
 
 from torchcell.losses.regression import (
+    LabelDistribution,
     combined_loss,
     dcell_loss,
     dist_loss,
-    kde_pseudo_labels,
     masked_mse,
     supcr_loss,
 )
 
 __all__ = [
+    "LabelDistribution",
     "combined_loss",
     "dcell_loss",
     "dist_loss",
-    "kde_pseudo_labels",
     "masked_mse",
     "supcr_loss",
 ]

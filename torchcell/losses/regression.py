@@ -1,9 +1,10 @@
 """Regression losses for phenotype prediction.
 
 * ``masked_mse``: MSE over the labels that were measured (NaN targets are skipped).
-* ``dist_loss``: the predictions of a batch, sorted, against pseudo-labels drawn from a kernel
-  density estimate of the batch's targets (their quantiles), so the predicted distribution
-  matches the observed one, including its tails, which plain MSE shrinks toward the mean.
+* ``dist_loss``: the predictions of a batch, sorted, against pseudo-labels: quantiles of a
+  kernel density estimate of the **training split's** labels (``LabelDistribution``, fitted
+  once, as in Nie et al.'s DistLoss), so the predicted distribution matches the observed one,
+  including its tails, which plain MSE shrinks toward the mean.
 * ``supcr_loss``: supervised contrastive regression (Zha et al., 2023) on a latent: for an
   anchor i and a positive j, the other samples k at least as far from i in label space as j
   are the negatives; similarity is the negative Euclidean distance over a temperature.
@@ -26,35 +27,56 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return ((pred[keep] - target[keep]) ** 2).mean()
 
 
-def kde_pseudo_labels(
-    target: torch.Tensor, n: int, bandwidth: float | None = None, grid: int = 512
+class LabelDistribution:
+    """Gaussian KDEs of the training split's labels, fitted once (DistLoss, Nie et al.):
+    ``quantiles(j, n)`` are the n pseudo-labels ((i + 0.5) / n quantiles) that a batch's n
+    sorted predictions of label j are compared with. Kept as a CDF on a grid per label.
+    """
+
+    def __init__(self, target: torch.Tensor, bandwidth: float | None = None, grid: int = 2048):
+        """``target``: (n, L) training labels (NaN where unmeasured)."""
+        self.grids: list[tuple[torch.Tensor, torch.Tensor] | None] = []
+        for j in range(target.shape[1]):
+            values = target[:, j][~torch.isnan(target[:, j])].detach().double().cpu()
+            if values.numel() < 2:
+                self.grids.append(None)
+                continue
+            std = values.std().clamp_min(1e-6)
+            h = bandwidth or float(1.06 * std * values.numel() ** (-1 / 5))  # Silverman's rule
+            xs = torch.linspace(
+                float(values.min() - 4 * h), float(values.max() + 4 * h), grid, dtype=torch.double
+            )
+            cdf = torch.zeros(grid, dtype=torch.double)
+            for chunk in values.split(4096):  # (grid × chunk) at a time: bounded memory
+                cdf += torch.special.ndtr((xs[:, None] - chunk[None, :]) / h).sum(dim=1)
+            self.grids.append((xs, cdf / values.numel()))
+
+    def quantiles(self, label: int, n: int) -> torch.Tensor | None:
+        """(n,) float32 pseudo-labels of ``label``, or None when it had < 2 training values."""
+        if self.grids[label] is None:
+            return None
+        xs, cdf = self.grids[label]
+        levels = (torch.arange(n, dtype=torch.double) + 0.5) / n
+        position = torch.searchsorted(cdf, levels).clamp(1, len(xs) - 1)
+        c0, c1 = cdf[position - 1], cdf[position]
+        x0, x1 = xs[position - 1], xs[position]
+        weight = ((levels - c0) / (c1 - c0).clamp_min(1e-12)).clamp(0, 1)
+        return (x0 + weight * (x1 - x0)).float()
+
+
+def dist_loss(
+    pred: torch.Tensor, target: torch.Tensor, distribution: LabelDistribution
 ) -> torch.Tensor:
-    """``n`` quantiles ((i + 0.5) / n) of a Gaussian KDE of ``target`` (1-D, no NaN)."""
-    target = target.detach().double()
-    if target.numel() == 1:
-        return target.repeat(n).float()
-    std = target.std().clamp_min(1e-6)
-    h = bandwidth or float(1.06 * std * target.numel() ** (-1 / 5))  # Silverman's rule
-    lo, hi = float(target.min() - 4 * h), float(target.max() + 4 * h)
-    xs = torch.linspace(lo, hi, grid, dtype=torch.double, device=target.device)
-    cdf = torch.special.ndtr((xs[:, None] - target[None, :]) / h).mean(dim=1)
-    levels = (torch.arange(n, dtype=torch.double, device=target.device) + 0.5) / n
-    position = torch.searchsorted(cdf, levels).clamp(1, grid - 1)
-    c0, c1 = cdf[position - 1], cdf[position]
-    x0, x1 = xs[position - 1], xs[position]
-    weight = ((levels - c0) / (c1 - c0).clamp_min(1e-12)).clamp(0, 1)
-    return (x0 + weight * (x1 - x0)).float()
-
-
-def dist_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Per label, MSE between the sorted predictions and the KDE pseudo-labels of the targets."""
+    """Per label, MSE between the batch's sorted predictions (of the samples where the label
+    was measured) and as many pseudo-labels of the training distribution."""
     losses = []
     for j in range(target.shape[1]):
         keep = ~torch.isnan(target[:, j])
-        if keep.sum() < 2:
+        pseudo = distribution.quantiles(j, int(keep.sum()))
+        if pseudo is None or keep.sum() < 2:
             continue
         p = torch.sort(pred[keep, j]).values
-        losses.append(((p - kde_pseudo_labels(target[keep, j], p.numel())) ** 2).mean())
+        losses.append(((p - pseudo.to(p.device, p.dtype)) ** 2).mean())
     return torch.stack(losses).mean() if losses else pred.sum() * 0.0
 
 
@@ -84,10 +106,14 @@ def combined_loss(
     latent: torch.Tensor | None = None,
     lambda_dist: float = 0.0,
     lambda_supcr: float = 0.0,
+    distribution: LabelDistribution | None = None,
 ) -> torch.Tensor:
+    """``distribution``: the training labels' (needed when ``lambda_dist`` > 0)."""
     loss = masked_mse(pred, target)
     if lambda_dist:
-        loss = loss + lambda_dist * dist_loss(pred, target)
+        if distribution is None:
+            raise ValueError("the distribution loss needs the training labels' distribution")
+        loss = loss + lambda_dist * dist_loss(pred, target, distribution)
     if lambda_supcr and latent is not None:
         loss = loss + lambda_supcr * supcr_loss(latent, target)
     return loss

@@ -16,8 +16,9 @@ Not in the paper (one condition there): a per-environment offset of the predicti
 
 Speed: terms are computed per topological stratum (leaves first), and within a stratum in a few
 groups of similar input width, each group one batched matmul (``einsum`` over stacked,
-zero-padded weights), instead of one small layer per term (a test that both give the same numbers
-with the same weights is still to be written: issue 13).
+zero-padded weights), instead of one small layer per term; ``placement[t]`` says where term t
+lives (stratum, group, row), and a test recomputes every term one at a time from those weights
+and checks that the numbers are the same.
 
 ``gene_embedding = k > 0`` replaces each gene's binary state by state × a learnable k-vector.
 """
@@ -129,6 +130,7 @@ class DCell(nn.Module):
         columns: dict[int, list[int]] = {}  # term → its neurons' columns in the running source
         self.strata = nn.ModuleList()
         order: list[int] = []  # term of every auxiliary output, in computation order
+        self.placement: dict[int, tuple[int, int, int]] = {}  # term → (stratum, group, row)
         for stratum in onto.strata:
             inputs = {
                 t: [g * k + j for g in onto.direct_genes[t] for j in range(k)]
@@ -149,6 +151,7 @@ class DCell(nn.Module):
                 )
                 o = group.mask.shape[1]
                 for i, t in enumerate(members):
+                    self.placement[t] = (len(self.strata), len(groups), i)
                     columns[t] = list(range(offset + i * o, offset + i * o + self.widths[t]))
                 offset += group.width
                 order.extend(members)

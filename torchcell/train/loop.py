@@ -27,6 +27,7 @@ from lightning.pytorch.loggers import CSVLogger
 from torchcell.cell import CellDataModule
 from torchcell.checksum import write_json
 from torchcell.errors import TorchCellError
+from torchcell.losses import LabelDistribution
 from torchcell.models import build_model
 from torchcell.train.baselines import baseline_metrics
 from torchcell.train.config import TrainConfig
@@ -112,9 +113,12 @@ def train(
     cell = data.dataset.cell_graph
     standardizer = data.standardizer
     model = build_model(config, cell, len(columns), len(data.dataset.manifest.environments))
-    module = CellModule(
-        model, config, columns, standardizer.mean[columns], standardizer.std[columns], log
-    )
+    mean, std = standardizer.mean[columns], standardizer.std[columns]
+    distribution = None
+    if config.loss.lambda_dist:  # fitted once, on the training split only
+        train_y = data.y[data.indices["train"]][:, columns]
+        distribution = LabelDistribution((train_y - mean) / std)
+    module = CellModule(model, config, columns, mean, std, log, distribution)
     out = Path(config.output)
     out.mkdir(parents=True, exist_ok=True)
     best = ModelCheckpoint(

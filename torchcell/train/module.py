@@ -13,7 +13,7 @@ from collections.abc import Callable
 import lightning as L
 import torch
 
-from torchcell.losses import combined_loss, dcell_loss, masked_mse
+from torchcell.losses import LabelDistribution, combined_loss, dcell_loss, masked_mse
 from torchcell.train.metrics import metrics_by_size, regression_metrics
 
 
@@ -26,10 +26,12 @@ class CellModule(L.LightningModule):
         mean: torch.Tensor,
         std: torch.Tensor,
         log: Callable[[str], None] = print,
+        distribution: LabelDistribution | None = None,
     ):
+        """``distribution``: the standardized training labels' (for the distribution loss)."""
         super().__init__()
         self.model, self.config, self.columns, self.log_line = model, config, columns, log
-        self.labels = config.labels
+        self.labels, self.distribution = config.labels, distribution
         self.register_buffer("label_mean", mean.clone())
         self.register_buffer("label_std", std.clone())
         self.history: list[dict] = []
@@ -49,8 +51,9 @@ class CellModule(L.LightningModule):
             return dcell_loss(output.pred, output.auxiliary, target, c.alpha)
         loss = self.config.loss
         return combined_loss(
-            output.pred, target, output.latent, loss.lambda_dist, loss.lambda_supcr
-        )
+            output.pred, target, output.latent, loss.lambda_dist, loss.lambda_supcr,
+            self.distribution,
+        )  # fmt: skip
 
     def training_step(self, batch, batch_idx):
         loss = self.objective(self.model(batch), self.target(batch))
