@@ -9,9 +9,9 @@ import torch
 
 from torchcell.cell.datamodule import Genotype
 from torchcell.losses import (
+    LabelDistribution,
     combined_loss,
     dcell_loss,
-    LabelDistribution,
     dist_loss,
     masked_mse,
     supcr_loss,
@@ -50,7 +50,9 @@ def test_dist_loss_compares_a_batch_with_the_training_distribution_not_its_own()
     distribution = LabelDistribution(torch.randn(5000, 1, generator=g))
     matched = torch.randn(512, 1, generator=g)  # same distribution as training, other order
     shrunk = matched * 0.2  # what MSE training does to the tails
-    assert dist_loss(matched, matched, distribution) < 0.05 < dist_loss(shrunk, matched, distribution)
+    assert (
+        dist_loss(matched, matched, distribution) < 0.05 < dist_loss(shrunk, matched, distribution)
+    )
     # a batch whose own targets happen to be shrunk is still pulled to the training spread:
     # a per-batch KDE would call the shrunk predictions perfect here
     assert dist_loss(shrunk, shrunk, distribution) > 0.05

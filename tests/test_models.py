@@ -208,8 +208,8 @@ def test_perturbed_encoder_changes_a_neighbours_state_and_wildtype_variant_does_
     torch.manual_seed(0)
     model = HeteroCell(cell, 1, hidden=16, num_environments=n_env).eval()
     with torch.no_grad():
-        keep = {"gene": torch.cat([torch.ones(1, len(cell.genes)), (~removed).float()])}
-        states = model.encode(keep)["gene"]
+        keep = {"gene": torch.cat([torch.ones(1, len(cell.genes)), (~removed).float()]).T}
+        states = model.encode(keep)["gene"].transpose(0, 1)  # (cells, genes, D)
         wildtype_variant = model.encode()["gene"]
     assert torch.allclose(states[0], wildtype_variant, atol=1e-6)  # row 0 is the wildtype
     assert (states[1, gene] == 0).all()  # the deleted gene is gone

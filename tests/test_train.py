@@ -68,6 +68,22 @@ def test_train_writes_checkpoint_metrics_logs_and_plots(data, tmp_path):
     for label, m in metrics["test"].items():
         assert again["metrics"][label]["n"] == m["n"]
         assert again["metrics"][label]["mse"] == pytest.approx(m["mse"], rel=1e-4)
+    # the same model with its environments listed in another order (embedding rows moved with
+    # them) scores the same: environments are matched by name, not position
+    raw = torch.load(out / "model.pt", weights_only=True)
+    assert len(raw["environments"]) >= 2
+    raw["environments"] = raw["environments"][::-1]
+    raw["state_dict"]["environment.weight"] = raw["state_dict"]["environment.weight"].flip(0)
+    torch.save(raw, tmp_path / "reordered.pt")
+    run_tc("evaluate", str(tmp_path / "reordered.pt"), str(data), "--part", "test", "--out",
+           str(tmp_path / "r.json"))  # fmt: skip
+    reordered = json.loads((tmp_path / "r.json").read_text())
+    for label, m in metrics["test"].items():
+        assert reordered["metrics"][label]["mse"] == pytest.approx(m["mse"], rel=1e-4)
+    raw["environments"] = ["YPD 37 °C", *raw["environments"][1:]]
+    torch.save(raw, tmp_path / "unknown.pt")
+    result = run_tc("evaluate", str(tmp_path / "unknown.pt"), str(data), check=False)
+    assert result.returncode == 1 and "not trained on" in result.stderr
 
 
 def test_evaluate_refuses_a_dataset_with_other_genes(data, tmp_path):
@@ -133,3 +149,35 @@ def test_interaction_only_labels_with_the_distribution_loss(data, tmp_path):
     assert set(metrics["baselines"]) == {"mean", "additive ridge", "low-rank pairs"}
     for baseline in metrics["baselines"].values():
         assert set(baseline["test"]) == {"gene_interaction"}
+
+
+def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data, tmp_path):
+    config = tmp_path / "gene_set.yaml"
+    config.write_text(
+        f"dataset: {data}\noutput: unused\nmodel: gene_set\nlabels: [fitness]\nepochs: 1\n"
+        "seed: 5\nsplit_seed: 1\n"
+    )
+    out = tmp_path / "compare"
+    result = run_tc(
+        "compare", str(config), "--split", "held_out_genes", "--seeds", "2", "--out", str(out)
+    )
+    assert "seed 6: best epoch" in result.stdout
+    rows = json.loads((out / "compare.json").read_text())["rows"]
+    model = next(r for r in rows if r["model"] == "gene_set")
+    assert model["seeds"] == 2 and len(model["per_seed"]) == 2
+    first, second = (m["mse"] for m in model["per_seed"])
+    assert first != second  # the seeds differ (initialisation, shuffling) ...
+    assert model["per_seed"][0]["n"] == model["per_seed"][1]["n"] == model["n"]  # ... not the split
+    mean, sd = model["mse"]
+    assert mean == pytest.approx((first + second) / 2) and sd > 0
+    low, high = model["mse_ci"]
+    assert low < mean < high
+    names = {r["model"] for r in rows}
+    assert {"mean", "multiplicative", "additive ridge", "low-rank pairs"} <= names
+    mean_row = next(r for r in rows if r["model"] == "mean")
+    assert mean_row["n"] == model["n"] and mean_row["mse_ci"][0] < mean_row["mse"][0]
+    for seed in (5, 6):  # runs are kept per seed, the split fixed by split_seed
+        run = out / "held_out_genes" / "gene_set" / f"seed{seed}"
+        saved = json.loads((run / "metrics.json").read_text())
+        assert saved["config"]["seed"] == seed and saved["config"]["split_seed"] == 1
+    assert "| Pearson 95% CI |" in (out / "compare.md").read_text().splitlines()[0]

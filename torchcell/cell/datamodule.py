@@ -42,6 +42,9 @@ class CellDataModule:
     test_fraction: float = 0.15
     batch_size: int = 32
     seed: int = 0
+    """Of the split (train/val/test)."""
+    shuffle_seed: int = 0
+    """Of the training loader's shuffling."""
     num_workers: int = 0
     processor: object = None
     val_datasets: list[str] = field(default_factory=list)
@@ -93,7 +96,7 @@ class CellDataModule:
             "batch_size": self.batch_size,
             "shuffle": shuffle,
             "num_workers": self.num_workers,
-            "generator": torch.Generator().manual_seed(self.seed),
+            "generator": torch.Generator().manual_seed(self.shuffle_seed),
         }
         collate = getattr(self.dataset.processor, "collate", None)
         if collate is not None:

@@ -48,11 +48,6 @@ def print_table(title: str, rows: list[tuple]) -> None:
     console.print(table)
 
 
-def markdown_table(rows: list[tuple]) -> str:
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
-
-
 def baseline_rows(result, part: str) -> list[tuple]:
     rows: list[tuple] = []
     for name, metrics in result.baselines.items():
@@ -202,26 +197,21 @@ def register(app: typer.Typer) -> None:
         split: list[str] = typer.Option(
             ["held_out_genes", "held_out_pairs"], help="Splits to train and score on (repeatable)."
         ),
+        seeds: int = typer.Option(3, min=1, help="Runs per config (seeds seed, seed + 1, …)."),
+        split_seed: int = typer.Option(None, help="Override every config's split_seed."),
         epochs: int = typer.Option(None, help="Override every config's epochs."),
-        seed: int = typer.Option(None, help="Override every config's seed."),
         out: Path = typer.Option(Path("runs/compare"), help="Folder for the runs and compare.md."),
     ) -> None:
-        """Train every config on every split and print one table: models beside the baselines."""
-        from torchcell.train.config import TrainConfig
-        from torchcell.train.loop import train
+        """Train every config SEEDS times on every split (one fixed split each) and print one
+        table: mean ± SD over seeds and bootstrap intervals, models beside the baselines."""
+        from torchcell.train.compare import HEADER, compare, table_rows
 
-        rows: list[tuple] = []
         with user_errors():
-            for split_name in split:
-                result = None
-                for config in configs:
-                    cfg = TrainConfig.from_yaml(config, split=split_name, epochs=epochs, seed=seed)
-                    cfg = cfg.model_copy(update={"output": out / split_name / cfg.model})
-                    result = train(cfg, progress_bar=False, log=lambda _: None, overwrite=True)
-                    rows += metrics_rows(cfg.model, split_name, result.test, result.test_by_size)
-                    console.print(f"{cfg.model} on {split_name}: best epoch {result.best_epoch}")
-                rows += baseline_rows(result, split_name)
-        print_table("test metrics (checkpoints chosen on validation)", rows)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "compare.md").write_text(markdown_table(rows) + "\n")
-        console.print(f"wrote {out / 'compare.md'}")
+            rows = compare(configs, split, seeds, split_seed, epochs, out, log=console.print)
+        table = Table(title="test metrics (checkpoints chosen on validation)")
+        for column in HEADER:
+            table.add_column(column, justify="left" if column in HEADER[:3] else "right")
+        for row in table_rows(rows):
+            table.add_row(*row)
+        console.print(table)
+        console.print(f"wrote {out / 'compare.md'} and {out / 'compare.json'}")

@@ -3,8 +3,8 @@
 1. Learnable embeddings for genes, reactions and metabolites (optionally plus projected gene
    input features) go through ``layers`` rounds of ``HeteroCellLayer``.
 2. ``encoder="perturbed"`` (default, the design's model): message passing runs on the wildtype
-   and on every sample's perturbed cell at once, node states (B + 1, N, D) with row 0 the
-   wildtype. A perturbed cell lacks its deleted genes and the reactions whose GPR rule they
+   and on every sample's perturbed cell at once, node states (N, B + 1, D) with cell 0 the
+   wildtype (node-major: propagation is one sparse product, no copies). A perturbed cell lacks its deleted genes and the reactions whose GPR rule they
    make false (``CellGraph.reaction_removed``): their states are zero after the input and
    after every layer, so they send no messages, and a dead reaction's hyperedge reaches no
    metabolite. Edge normalizations stay the wildtype's. Deleting a gene therefore changes its
@@ -122,14 +122,15 @@ class HeteroCell(nn.Module):
 
     def encode(self, keep: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
         """Node embeddings after message passing: (N, D) of the wildtype, or with ``keep``
-        (per node type an (S, N) 0/1 mask of the nodes present) (S, N, D) of S cells."""
+        (per node type an (N, S) 0/1 mask of the nodes present) node-major (N, S, D) of S
+        cells."""
         h = {name: emb.weight for name, emb in self.embedding.items()}
         if self.gene_features is not None:
             h["gene"] = h["gene"] + self.feature_projection(self.gene_features)
         if keep is not None:
             keep = {name: mask[..., None] for name, mask in keep.items()}
-            samples = next(iter(keep.values())).shape[0]
-            h = {name: x.expand(samples, -1, -1) for name, x in h.items()}
+            samples = next(iter(keep.values())).shape[1]
+            h = {name: x[:, None].expand(-1, samples, -1) for name, x in h.items()}
             h = {name: x * keep[name] if name in keep else x for name, x in h.items()}
         for layer in self.layers:
             h = layer(h, self.graph, keep)
@@ -139,15 +140,13 @@ class HeteroCell(nn.Module):
         removed = removed_genes(batch, len(self.cell.genes))
         lost_reactions = self.cell.reaction_removed(removed)
         if self.encoder == "perturbed":
-            keep = {  # row 0: the wildtype, nothing removed
-                "gene": torch.cat([torch.zeros_like(removed[:1]), removed]).logical_not(),
-                "reaction": torch.cat(
-                    [torch.zeros_like(lost_reactions[:1]), lost_reactions]
-                ).logical_not(),
+            keep = {  # cell 0: the wildtype, nothing removed; node-major (N, B + 1)
+                name: torch.cat([torch.zeros_like(gone[:1]), gone]).logical_not().T.float()
+                for name, gone in (("gene", removed), ("reaction", lost_reactions))
             }
-            states = self.encode({name: mask.float() for name, mask in keep.items()})
-            wildtype = {name: x[0] for name, x in states.items()}
-            perturbed = {name: x[1:] for name, x in states.items()}
+            states = self.encode(keep)
+            wildtype = {name: x[:, 0] for name, x in states.items()}
+            perturbed = {name: x[:, 1:].transpose(0, 1) for name, x in states.items()}
         else:
             wildtype = perturbed = self.encode()
         with torch.autocast(removed.device.type, enabled=False):  # Δ of two float32 poolings

@@ -12,8 +12,8 @@
 * ``HeteroCellLayer``: one round over every relation of the cell graph: (gene, physical, gene),
   (gene, regulatory, gene) both ways, the GPR bipartite (gene, gpr, reaction) both ways, and the
   stoichiometric hypergraph, with residual connections and layer norm per node type. Node
-  states are (N, D) for one cell or (S, N, D) for a batch of cells that share the wildtype's
-  edges; per-sample node masks take deleted genes and dead reactions out of a cell.
+  states are (N, D) for one cell or node-major (N, S, D) for S cells that share the
+  wildtype's edges; per-cell node masks take deleted genes and dead reactions out of a cell.
 """
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ from torch_geometric.utils import softmax
 def propagate(
     x: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, weight: torch.Tensor, size: int
 ) -> torch.Tensor:
-    """out[..., d, :] = Σ over edges (s → d) of weight · x[..., s, :].
+    """out[d] = Σ over edges (s → d) of weight · x[s].
 
-    ``x``: (N, F) or (S, N, F) (one row of node states per sample); ``weight``: (E,) or (S, E).
+    ``x``: (N, F) or node-major (N, S, F) (S cells); ``weight``: (E,) or (E, S).
     """
-    out = x.new_zeros(*x.shape[:-2], size, x.shape[-1])
-    return out.index_add_(-2, dst, x[..., src, :] * weight[..., None])
+    weight = weight.reshape(*weight.shape, *[1] * (x.dim() - weight.dim()))
+    out = x.new_zeros(size, *x.shape[1:])
+    return out.index_add_(0, dst, x[src] * weight)
 
 
 def inverse_degree(index: torch.Tensor, size: int, weight: torch.Tensor | None = None):
@@ -65,11 +66,12 @@ class EdgeSets(nn.Module):
         return index[0], index[1], getattr(self, f"{name}_weight")
 
     def propagate(self, name: str, x: torch.Tensor) -> torch.Tensor:
-        """``x``: (N_src, F), or (S, N_src, F) propagated as one (N_src, S·F) product."""
+        """``x``: (N_src, F), or node-major (N_src, S, F) propagated as one (N_src, S·F)
+        product (a view, no copy: why node states of S cells are kept node-major)."""
         if x.dim() == 3:
-            samples, n, features = x.shape
-            flat = self.propagate(name, x.permute(1, 0, 2).reshape(n, samples * features))
-            return flat.view(-1, samples, features).permute(1, 0, 2)
+            n, samples, features = x.shape
+            flat = self.propagate(name, x.reshape(n, samples * features))
+            return flat.view(-1, samples, features)
         src, dst, weight = self.edges(name)
         key = (name, str(weight.device))
         if key not in self._matrices:
@@ -102,20 +104,17 @@ class StoichiometricHypergraphConv(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns (message to each metabolite, hyperedge state of each reaction).
 
-        Node states are (N, D) or (S, N, D); ``reaction_keep`` (S, R, 1) zeroes removed
-        reactions' hyperedges before they reach the metabolites.
+        Node states are (N, D) or node-major (N, S, D); ``reaction_keep`` (R, S, 1) zeroes
+        removed reactions' hyperedges before they reach the metabolites.
         """
-        n_reactions = reaction.shape[-2]
+        n_reactions = reaction.shape[0]
         if self.score_node is not None:
             met, rxn, weight = graph.edges("stoich_in")
-            sign = torch.sign(weight)
-            score = self.score_node(metabolite)[..., met, :] + self.score_edge(reaction)[..., rxn, :]
+            score = self.score_node(metabolite)[met] + self.score_edge(reaction)[rxn]
             alpha = softmax(
-                nn.functional.leaky_relu(score.squeeze(-1), 0.2),
-                rxn,
-                num_nodes=n_reactions,
-                dim=score.dim() - 2,
-            )
+                nn.functional.leaky_relu(score.squeeze(-1), 0.2), rxn, num_nodes=n_reactions
+            )  # (E,) or (E, S)
+            sign = torch.sign(weight).reshape(-1, *[1] * (alpha.dim() - 1))
             hyperedge = propagate(self.node(metabolite), met, rxn, sign * alpha, n_reactions)
         else:
             hyperedge = graph.propagate("stoich_in", self.node(metabolite))
@@ -163,15 +162,19 @@ class HeteroCellLayer(nn.Module):
         graph: EdgeSets,
         keep: dict[str, torch.Tensor] | None = None,
     ) -> dict[str, torch.Tensor]:
-        """``h``: embeddings per node type, (N, D) or (S, N, D); ``graph``: the edge sets of
-        ``HeteroCell``; ``keep``: per node type a (S, N, 1) 0/1 mask of the nodes present in
-        each sample's cell (absent nodes leave the layer as zeros, so they send nothing)."""
+        """``h``: embeddings per node type, (N, D) or node-major (N, S, D) for S cells;
+        ``graph``: the edge sets of ``HeteroCell``; ``keep``: per node type an (N, S, 1) 0/1
+        mask of the nodes present in each cell (absent nodes leave the layer as zeros, so
+        they send nothing)."""
         keep = keep or {}
         gene, reaction, metabolite = h["gene"], h["reaction"], h["metabolite"]
-        to_gene = self.gene["self"](gene)
-        for name in self.relations:
-            source = reaction if name == "gpr_to_gene" else gene
-            to_gene = to_gene + self.gene[name](graph.propagate(name, source))
+        # Σ_r W_r · (A_r x) as one matmul over the relations' messages side by side
+        messages = [gene] + [
+            graph.propagate(name, reaction if name == "gpr_to_gene" else gene)
+            for name in self.relations
+        ]
+        weight = torch.cat([self.gene[name].weight for name in ("self", *self.relations)], 1)
+        to_gene = nn.functional.linear(torch.cat(messages, dim=-1), weight)
         to_metabolite, hyperedge = self.hypergraph(
             metabolite, reaction, graph, keep.get("reaction")
         )

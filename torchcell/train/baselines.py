@@ -208,7 +208,7 @@ def baseline_metrics(data, columns: list[int], labels: list[str]) -> dict:
     mutants' fitness from every split, test included, so on held-out genes it knows what no
     trained model can (the measured fitness of the held-out genes' single mutants).
     """
-    from torchcell.train.metrics import metrics_by_size, regression_metrics
+    from torchcell.train.metrics import bootstrap_ci, metrics_by_size, regression_metrics
 
     y = data.y[:, columns]
     samples = data.samples
@@ -233,6 +233,7 @@ def baseline_metrics(data, columns: list[int], labels: list[str]) -> dict:
         for split in ("val", "test"):
             pred = model.predict([samples[i] for i in part[split]])
             out[model.name][split] = regression_metrics(pred, y[part[split]], labels)
+        out[model.name]["test_ci"] = bootstrap_ci([pred], y[part["test"]], labels)
         sizes = torch.tensor([len(samples[i].genes) for i in part["test"]])
         out[model.name]["test_by_size"] = metrics_by_size(pred, y[part["test"]], sizes, labels)
     return out

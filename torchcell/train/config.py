@@ -89,7 +89,10 @@ class TrainConfig(_Strict):
     batch_size: int = Field(64, ge=1)
     lr: float = Field(3e-3, gt=0)
     weight_decay: float = Field(0.0, ge=0)
-    seed: int = 0
+    seed: int = Field(0, description="initialisation, shuffling and dropout (not the split)")
+    split_seed: int = Field(
+        0, description="the train/val/test split: several seeds of a model share one split"
+    )
     labels: list[str] = Field(default_factory=lambda: ["fitness", "gene_interaction"], min_length=1)
     split: Literal["random", "held_out_genes", "held_out_pairs"] = "held_out_genes"
     val_fraction: float = Field(0.15, gt=0, lt=0.5)

@@ -3,6 +3,7 @@
 The dataset must share the checkpoint's gene list (models index genes by position); its
 labels are matched by name. Scores are in the labels' own units, overall and per number of
 perturbed genes, on every sample (``part="all"``) or on one part of the checkpoint's split.
+Environments are matched by name too: an environment the model was not trained on is refused.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ def evaluate(
     if not checkpoint.exists():
         raise TorchCellError(f"checkpoint {checkpoint} does not exist")
     raw = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    saved = dict(raw["config"])
+    saved.setdefault("split_seed", saved.get("seed", 0))  # before split_seed, seed split too
     config = TrainConfig.model_validate(
         {
-            **raw["config"],
+            **saved,
             "dataset": str(dataset),
             "batch_size": batch_size,
             "accelerator": accelerator,
@@ -55,6 +58,7 @@ def evaluate(
         embeddings=raw["state_dict"].get("pretrained"),
     )
     model.load_state_dict(raw["state_dict"])
+    model = _with_checkpoint_environments(model, data.dataset.manifest.environments, raw, dataset)
     module = CellModule(model, config, columns, raw["label_mean"], raw["label_std"])
     trainer = L.Trainer(
         accelerator=accelerator, devices=1, logger=False, enable_progress_bar=progress_bar,
@@ -67,3 +71,33 @@ def evaluate(
         "model": raw["model"], "n": len(data.part(part)),
         "metrics": result["metrics"], "by_size": result["by_size"],
     }  # fmt: skip
+
+
+class _RemappedEnvironments(torch.nn.Module):
+    """The model, reading a dataset whose environment indices are not the checkpoint's."""
+
+    def __init__(self, model: torch.nn.Module, mapping: list[int]):
+        super().__init__()
+        self.model = model
+        self.register_buffer("mapping", torch.tensor(mapping, dtype=torch.long))
+
+    def forward(self, batch):
+        batch.environment = self.mapping[batch.environment]
+        return self.model(batch)
+
+
+def _with_checkpoint_environments(model, environments: list[str], raw: dict, dataset: Path):
+    """Models embed the environment (media, temperature) by its index in the training
+    dataset's manifest: a dataset that lists them otherwise is remapped by name, and one with an
+    environment the model never saw is refused (its embedding would be another's)."""
+    known = {name: i for i, name in enumerate(raw["environments"])}
+    unknown = [name for name in environments if name not in known]
+    if unknown:
+        raise TorchCellError(
+            f"{dataset} has environment(s) {unknown} that the checkpoint was not trained on "
+            f"(it knows {raw['environments']}): the model has no embedding for them"
+        )
+    mapping = [known[name] for name in environments]
+    if mapping == list(range(len(mapping))):
+        return model
+    return _RemappedEnvironments(model, mapping)

@@ -31,6 +31,7 @@ from torchcell.losses import LabelDistribution
 from torchcell.models import build_model
 from torchcell.train.baselines import baseline_metrics
 from torchcell.train.config import TrainConfig
+from torchcell.train.metrics import bootstrap_ci
 from torchcell.train.module import CellModule
 from torchcell.train.plots import plot_history, plot_predictions
 
@@ -49,7 +50,11 @@ class TrainResult:
     test: dict
     test_by_size: dict
     baselines: dict
-    """{baseline name: {"val": metrics, "test": metrics, "test_by_size": …}} on the same split."""
+    """{baseline name: {"val": metrics, "test": metrics, "test_by_size": …, "test_ci": …}} on
+    the same split."""
+    test_pred: torch.Tensor | None = None
+    """(n_test, L) predictions of the kept checkpoint, label units, in test-split order."""
+    test_true: torch.Tensor | None = None
 
 
 def label_columns(config: TrainConfig, data: CellDataModule) -> list[int]:
@@ -66,8 +71,8 @@ def data_module(config: TrainConfig) -> CellDataModule:
     require_intact(config.dataset)
     return CellDataModule(
         config.dataset, split=config.split, val_fraction=config.val_fraction,
-        test_fraction=config.test_fraction, batch_size=config.batch_size, seed=config.seed,
-        num_workers=config.num_workers,
+        test_fraction=config.test_fraction, batch_size=config.batch_size,
+        seed=config.split_seed, shuffle_seed=config.seed, num_workers=config.num_workers,
     )  # fmt: skip
 
 
@@ -178,6 +183,7 @@ def train(
         {
             "best_epoch": best_epoch, "train": scores["train"]["metrics"], "val": val,
             "test": test["metrics"],
+            "test_ci": bootstrap_ci([test["pred"]], test["true"], config.labels),
             "test_by_size": test["by_size"], "baselines": baselines, "history": history,
             "splits": sizes, "config": config.model_dump(mode="json"),
         },
@@ -195,4 +201,6 @@ def train(
         test["metrics"],
         test["by_size"],
         baselines,
+        test["pred"],
+        test["true"],
     )

@@ -51,3 +51,49 @@ def metrics_by_size(
         str(k): regression_metrics(pred[sizes == k], true[sizes == k], labels)
         for k in sorted(set(sizes.tolist()))
     }
+
+
+def _rowwise_pearson(p: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    p, t = p - p.mean(dim=1, keepdim=True), t - t.mean(dim=1, keepdim=True)
+    denominator = ((p * p).sum(dim=1) * (t * t).sum(dim=1)).sqrt()
+    return (p * t).sum(dim=1) / denominator  # NaN for a constant resample
+
+
+def bootstrap_ci(
+    preds: list[torch.Tensor],
+    true: torch.Tensor,
+    labels: list[str],
+    resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict:
+    """Percentile intervals of MSE and Pearson over test samples drawn with replacement.
+
+    ``preds``: one (n, L) prediction per seed, all of the same samples ``true`` (n, L). Each
+    resample scores every seed on the same drawn samples and takes the seeds' mean, so the
+    interval is that of the mean over seeds. Returns {label: {"mse": [lo, hi], "pearson": …}}.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    tails = torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.double)
+    out = {}
+    for j, label in enumerate(labels):
+        keep = ~torch.isnan(true[:, j])
+        t = true[keep, j].double()
+        ps = [p[keep, j].detach().double().cpu() for p in preds]
+        n = t.numel()
+        if n < 3:
+            out[label] = {"mse": [math.nan, math.nan], "pearson": [math.nan, math.nan]}
+            continue
+        mse, r = [], []
+        for start in range(0, resamples, 100):  # 100 resamples × n at a time
+            index = torch.randint(n, (min(100, resamples - start), n), generator=generator)
+            drawn = t[index]
+            mse.append(sum(((p[index] - drawn) ** 2).mean(dim=1) for p in ps) / len(ps))
+            r.append(sum(_rowwise_pearson(p[index], drawn) for p in ps) / len(ps))
+        r_all = torch.cat(r)
+        r_all = r_all[~torch.isnan(r_all)]
+        out[label] = {
+            "mse": torch.quantile(torch.cat(mse), tails).tolist(),
+            "pearson": torch.quantile(r_all, tails).tolist() if r_all.numel() else [math.nan] * 2,
+        }
+    return out

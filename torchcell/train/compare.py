@@ -1,0 +1,141 @@
+"""``tc compare``: several models, several seeds each, on one fixed split, beside the baselines.
+
+For every split and every config, ``seeds`` runs differ only in ``seed`` (initialisation,
+shuffling, dropout); the split is fixed by ``split_seed``, so every run and every baseline is
+scored on the same test samples, at the checkpoint chosen on validation. A row gives the
+mean ± SD over seeds of each test metric and a 95 % bootstrap interval over test samples of
+the seeds' mean (``metrics.bootstrap_ci``). The baselines are fitted once per split (they do
+not depend on the training seed); their interval is over test samples alone.
+
+Runs go to ``OUT/SPLIT/NAME/seedS`` (NAME: the config file's stem, so two configs of one
+model, e.g. a variant, stay apart); the table to ``OUT/compare.md``, everything to
+``OUT/compare.json``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from torchcell.checksum import write_json
+from torchcell.errors import TorchCellError
+from torchcell.train.config import TrainConfig
+from torchcell.train.loop import TrainResult, train
+from torchcell.train.metrics import bootstrap_ci
+
+HEADER = ("model", "split", "label", "n", "seeds", "MSE", "MSE 95% CI", "Pearson", "Pearson 95% CI")
+
+
+def _mean_sd(values: list[float]) -> tuple[float, float]:
+    sd = statistics.stdev(values) if len(values) > 1 else float("nan")
+    return statistics.fmean(values), sd
+
+
+def _model_rows(name: str, split: str, results: list[TrainResult], labels: list[str]) -> list:
+    true = results[0].test_true
+    for r in results[1:]:
+        if not torch.equal(torch.isnan(r.test_true), torch.isnan(true)) or not torch.allclose(
+            r.test_true.nan_to_num(), true.nan_to_num()
+        ):
+            raise TorchCellError(f"{name} on {split}: the seeds were scored on different test sets")
+    ci = bootstrap_ci([r.test_pred for r in results], true, labels)
+    rows = []
+    for label in labels:
+        per_seed = [r.test[label] for r in results]
+        rows.append(
+            {
+                "model": name, "split": split, "label": label, "n": per_seed[0]["n"],
+                "seeds": len(results),
+                "mse": _mean_sd([m["mse"] for m in per_seed]),
+                "pearson": _mean_sd([m["pearson"] for m in per_seed]),
+                "mse_ci": ci[label]["mse"], "pearson_ci": ci[label]["pearson"],
+                "per_seed": per_seed, "best_epochs": [r.best_epoch for r in results],
+            }
+        )  # fmt: skip
+    return rows
+
+
+def _baseline_rows(split: str, result: TrainResult, labels: list[str]) -> list:
+    rows = []
+    for name, scores in result.baselines.items():
+        for label in labels:
+            m = scores["test"][label]
+            if not m["n"]:
+                continue
+            rows.append(
+                {
+                    "model": name, "split": split, "label": label, "n": m["n"], "seeds": 1,
+                    "mse": (m["mse"], float("nan")), "pearson": (m["pearson"], float("nan")),
+                    "mse_ci": scores["test_ci"][label]["mse"],
+                    "pearson_ci": scores["test_ci"][label]["pearson"],
+                }
+            )  # fmt: skip
+    return rows
+
+
+def compare(
+    configs: list[Path],
+    splits: list[str],
+    seeds: int = 3,
+    split_seed: int | None = None,
+    epochs: int | None = None,
+    out: Path = Path("runs/compare"),
+    log: Callable[[str], None] = print,
+) -> list[dict]:
+    """Train every config ``seeds`` times on every split; return (and write) the rows."""
+    rows: list[dict] = []
+    out = Path(out)
+    for split in splits:
+        last = None
+        for config in configs:
+            base = TrainConfig.from_yaml(config, split=split, epochs=epochs, split_seed=split_seed)
+            results = []
+            for offset in range(seeds):
+                seed = base.seed + offset
+                cfg = base.model_copy(
+                    update={"seed": seed, "output": out / split / Path(config).stem / f"seed{seed}"}
+                )
+                results.append(train(cfg, progress_bar=False, log=lambda _: None, overwrite=True))
+                log(f"{Path(config).stem} on {split}, seed {seed}: best epoch "
+                    f"{results[-1].best_epoch}")  # fmt: skip
+            rows += _model_rows(Path(config).stem, split, results, base.labels)
+            last = results[0]
+        if last is not None:
+            rows += _baseline_rows(split, last, base.labels)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "compare.json", {"rows": rows, "configs": [str(c) for c in configs]}, indent=2)
+    (out / "compare.md").write_text(markdown(rows) + "\n")
+    return rows
+
+
+def _interval(bounds) -> str:
+    return f"[{bounds[0]:.3f}, {bounds[1]:.3f}]"
+
+
+def table_rows(rows: list[dict]) -> list[tuple[str, ...]]:
+    def mean_sd(pair, digits):
+        mean, sd = pair
+        return f"{mean:.{digits}f}" + ("" if sd != sd else f" ± {sd:.{digits}f}")
+
+    return [
+        (
+            r["model"],
+            r["split"],
+            r["label"],
+            str(r["n"]),
+            str(r["seeds"]),
+            mean_sd(r["mse"], 5),
+            f"[{r['mse_ci'][0]:.5f}, {r['mse_ci'][1]:.5f}]",
+            mean_sd(r["pearson"], 3),
+            _interval(r["pearson_ci"]),
+        )  # fmt: skip
+        for r in rows
+    ]
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in table_rows(rows)])
