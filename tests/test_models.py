@@ -20,6 +20,8 @@ from torchcell.train.config import TrainConfig
 from torchcell.train.metrics import pearson
 from torchcell.train.pretrain import pretrain_embeddings
 
+NAN = float("nan")
+
 
 @pytest.fixture(scope="module")
 def dataset(sample_dataset):
@@ -289,9 +291,50 @@ def test_hetero_cell_applies_gpr_logic_through_the_masks(dataset):
 def test_dango_needs_its_pretrained_embeddings(dataset, tmp_path, embeddings):
     with pytest.raises(TorchCellError, match="tc pretrain-dango"):
         load_embeddings(tmp_path / "missing.pt", dataset.cell_graph)
-    emb = load_embeddings(embeddings, dataset.cell_graph)
+    pretrained = load_embeddings(embeddings, dataset.cell_graph)
+    emb = pretrained["embeddings"]
     assert emb.shape[1:] == (len(dataset.cell_graph.genes), 32) and emb.shape[0] >= 2
     assert torch.isfinite(emb).all()
+    assert pretrained["decoder_weight"].shape == emb.shape  # one decoder per network
+
+
+def test_dango_fine_tunes_its_embeddings_with_a_reconstruction_term(dataset, batch, embeddings):
+    n_env = len(dataset.manifest.environments)
+    pretrained = load_embeddings(embeddings, dataset.cell_graph)
+    torch.manual_seed(0)
+    model = build_model(
+        TrainConfig(dataset=dataset.root, output="unused", model="dango", hidden=32,
+                    dango={"embeddings": embeddings}),
+        dataset.cell_graph, 1, n_env,
+    )  # fmt: skip
+    out = model.train()(batch)
+    assert out.extra_loss is not None and out.extra_loss > 0
+    # the pre-trained decoders reconstruct the networks far better than untrained ones would
+    fitted = model.reconstruction_loss(batch["gene"].perturbed)
+    with torch.no_grad():
+        model.decoder_weight.normal_()
+    assert fitted < model.reconstruction_loss(batch["gene"].perturbed)
+    out = model(batch)
+    (out.pred.pow(2).mean() + out.extra_loss).backward()
+    assert model.pretrained.grad is not None and model.pretrained.grad.abs().sum() > 0
+    assert model.eval()(batch).extra_loss is None  # a training term only
+    frozen = build_model(
+        TrainConfig(dataset=dataset.root, output="unused", model="dango", hidden=32,
+                    dango={"embeddings": embeddings, "fine_tune": False}),
+        dataset.cell_graph, 1, n_env,
+    )  # fmt: skip
+    assert "pretrained" not in dict(frozen.named_parameters())
+    assert frozen.train()(batch).extra_loss is None
+    assert torch.equal(frozen.pretrained, pretrained["embeddings"])
+
+
+def test_log_cosh_is_stable_and_matches_its_definition():
+    from torchcell.losses import masked_log_cosh
+
+    pred = torch.tensor([[0.5, 100.0], [-3.0, 0.0]])
+    target = torch.tensor([[0.0, 0.0], [0.0, NAN]])
+    expected = (math.log(math.cosh(0.5)) + (100 - math.log(2)) + math.log(math.cosh(3.0))) / 3
+    assert float(masked_log_cosh(pred, target)) == pytest.approx(expected, rel=1e-5)
 
 
 @pytest.mark.parametrize("name", ["hetero_cell", "dcell", "dango"])

@@ -5,6 +5,7 @@ from torchcell.losses.regression import (
     combined_loss,
     dcell_loss,
     dist_loss,
+    masked_log_cosh,
     masked_mse,
     supcr_loss,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "combined_loss",
     "dcell_loss",
     "dist_loss",
+    "masked_log_cosh",
     "masked_mse",
     "supcr_loss",
 ]

@@ -1,6 +1,7 @@
 """Regression losses for phenotype prediction.
 
-* ``masked_mse``: MSE over the labels that were measured (NaN targets are skipped).
+* ``masked_mse``: MSE over the labels that were measured (NaN targets are skipped);
+  ``masked_log_cosh`` the same with log-cosh (Dango's).
 * ``dist_loss``: the predictions of a batch, sorted, against pseudo-labels: quantiles of a
   kernel density estimate of the **training split's** labels (``LabelDistribution``, fitted
   once, as in Nie et al.'s DistLoss), so the predicted distribution matches the observed one,
@@ -25,6 +26,16 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     if not keep.any():
         return pred.sum() * 0.0
     return ((pred[keep] - target[keep]) ** 2).mean()
+
+
+def masked_log_cosh(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean log(cosh(pred − target)) over measured labels (Dango's loss): quadratic near 0,
+    linear in the tails; computed as x + softplus(−2x) − log 2, stable for large |x|."""
+    keep = ~torch.isnan(target)
+    if not keep.any():
+        return pred.sum() * 0.0
+    x = pred[keep] - target[keep]
+    return (x + torch.nn.functional.softplus(-2 * x) - math.log(2.0)).mean()
 
 
 class LabelDistribution:
@@ -107,9 +118,11 @@ def combined_loss(
     lambda_dist: float = 0.0,
     lambda_supcr: float = 0.0,
     distribution: LabelDistribution | None = None,
+    regression: str = "mse",
 ) -> torch.Tensor:
-    """``distribution``: the training labels' (needed when ``lambda_dist`` > 0)."""
-    loss = masked_mse(pred, target)
+    """``distribution``: the training labels' (needed when ``lambda_dist`` > 0);
+    ``regression``: ``mse`` or ``log_cosh``, the main term."""
+    loss = (masked_log_cosh if regression == "log_cosh" else masked_mse)(pred, target)
     if lambda_dist:
         if distribution is None:
             raise ValueError("the distribution loss needs the training labels' distribution")

@@ -26,3 +26,5 @@ class ModelOutput:
     """(B, D) the representation the head reads (SupCR uses it)."""
     auxiliary: torch.Tensor | None = None
     """(B, T, L) one prediction per GO term (DCell)."""
+    extra_loss: torch.Tensor | None = None
+    """A scalar the model adds to the training loss, already weighted (Dango's reconstruction)."""

@@ -21,7 +21,8 @@ def build_model(
 ) -> nn.Module:
     """Every model also reads the sample's environment (media, temperature) index.
 
-    ``embeddings``: Dango's pre-trained tensor when already at hand (e.g. from a checkpoint).
+    ``embeddings``: Dango's (fine-tuned) embedding tensor when already at hand (from a
+    checkpoint, whose state also holds the decoders).
     """
     n_env = num_environments
     if config.model == "gene_set":
@@ -41,9 +42,14 @@ def build_model(
             merge_redundant=c.merge_redundant, init_bound=c.init_bound,
         )  # fmt: skip
     if config.model == "dango":
-        if embeddings is None:
-            embeddings = load_embeddings(config.dango.embeddings, cell)
-        return Dango(
-            cell, num_labels, embeddings, config.hidden, config.dango.heads, config.dropout, n_env
+        c = config.dango
+        pretrained = (
+            load_embeddings(c.embeddings, cell)
+            if embeddings is None
+            else {"embeddings": embeddings}
         )
+        return Dango(
+            cell, num_labels, pretrained, config.hidden, c.heads, config.dropout, n_env,
+            fine_tune=c.fine_tune, reconstruction=c.reconstruction,
+        )  # fmt: skip
     raise ValueError(f"unknown model {config.model!r}")

@@ -65,6 +65,11 @@ class DangoConfig(_Strict):
         Path("runs/pretrain/dango_embeddings.pt"), description="written by tc pretrain-dango"
     )
     heads: int = Field(4, ge=1)
+    fine_tune: bool = Field(True, description="train the pre-trained embeddings with the model")
+    reconstruction: float = Field(
+        1.0, ge=0, description="weight of the networks' reconstruction term (with fine_tune)"
+    )
+    loss: Literal["log_cosh", "mse"] = Field("log_cosh", description="the regression loss")
 
 
 class LossConfig(_Strict):

@@ -50,10 +50,12 @@ class CellModule(L.LightningModule):
             c = self.config.dcell
             return dcell_loss(output.pred, output.auxiliary, target, c.alpha)
         loss = self.config.loss
-        return combined_loss(
+        regression = self.config.dango.loss if self.config.model == "dango" else "mse"
+        total = combined_loss(
             output.pred, target, output.latent, loss.lambda_dist, loss.lambda_supcr,
-            self.distribution,
+            self.distribution, regression,
         )  # fmt: skip
+        return total if output.extra_loss is None else total + output.extra_loss
 
     def training_step(self, batch, batch_idx):
         loss = self.objective(self.model(batch), self.target(batch))

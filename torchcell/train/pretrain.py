@@ -19,33 +19,9 @@ from torch import nn
 
 from torchcell.cell.graph import CellGraph
 from torchcell.checksum import write_json
-from torchcell.models.dango import EMBEDDINGS_FORMAT
+from torchcell.models.dango import EMBEDDINGS_FORMAT, gene_networks
 from torchcell.models.message_passing import propagate
 from torchcell.progress import Progress, no_progress
-
-
-def gene_networks(cell: CellGraph) -> dict[str, torch.Tensor]:
-    """Undirected gene–gene networks as (2, E) index tensors, both directions, no duplicates."""
-    gpr = cell.gpr_edges
-    co_metabolic = []
-    for reaction in torch.unique(gpr[1]).tolist():
-        genes = gpr[0, gpr[1] == reaction]
-        co_metabolic.append(torch.cartesian_prod(genes, genes).t())
-    networks = {
-        "physical": cell.physical,
-        "regulatory": cell.regulatory,
-        "co_metabolic": torch.cat(co_metabolic, 1)
-        if co_metabolic
-        else torch.empty(2, 0, dtype=torch.long),
-        **{f"string_{mode}": edges for mode, edges in cell.string.items()},
-    }
-    out = {}
-    for name, edges in networks.items():
-        edges = torch.cat([edges, edges.flip(0)], 1)
-        edges = edges[:, edges[0] != edges[1]]
-        if edges.numel():
-            out[name] = torch.unique(edges, dim=1)
-    return out
 
 
 class NetworkAutoencoder(nn.Module):
@@ -70,8 +46,8 @@ class NetworkAutoencoder(nn.Module):
 
 def pretrain_network(
     num_genes: int, edges: torch.Tensor, dim: int, epochs: int, lr: float, rows_per_step: int = 1024
-) -> tuple[torch.Tensor, float]:
-    """Fit one network's auto-encoder; returns (embeddings (N, dim), final loss)."""
+) -> tuple[torch.Tensor, nn.Linear, float]:
+    """Fit one network's auto-encoder; returns (embeddings (N, dim), its decoder, final loss)."""
     model = NetworkAutoencoder(num_genes, edges, dim)
     adjacency = torch.zeros(num_genes, num_genes)
     adjacency[edges[0], edges[1]] = 1.0
@@ -89,7 +65,7 @@ def pretrain_network(
             loss.backward()
             optimizer.step()
     with torch.no_grad():
-        return model.encode(), float(loss)
+        return model.encode(), model.decoder, float(loss)
 
 
 def pretrain_embeddings(
@@ -108,10 +84,11 @@ def pretrain_embeddings(
     if not networks:
         raise ValueError(f"the cell graph of {dataset} has no gene network to pre-train on")
     advance = progress("pre-training network embeddings", len(networks))
-    embeddings, summary = [], {}
+    embeddings, decoders, summary = [], [], {}
     for name, edges in networks.items():
-        emb, loss = pretrain_network(len(cell.genes), edges, dim, epochs, lr)
+        emb, decoder, loss = pretrain_network(len(cell.genes), edges, dim, epochs, lr)
         embeddings.append(emb)
+        decoders.append(decoder)
         summary[name] = {"edges": edges.shape[1] // 2, "final_loss": loss}
         log(f"{name}: {edges.shape[1] // 2:,} edges, reconstruction loss {loss:.4f}")
         advance(1)
@@ -123,6 +100,8 @@ def pretrain_embeddings(
             "genes": cell.genes,
             "networks": list(networks),
             "embeddings": torch.stack(embeddings),
+            "decoder_weight": torch.stack([d.weight.detach() for d in decoders]),
+            "decoder_bias": torch.stack([d.bias.detach() for d in decoders]),
         },
         out,
     )
