@@ -48,7 +48,12 @@ def test_train_writes_checkpoint_metrics_logs_and_plots(data, tmp_path):
     state = torch.load(out / "model.pt", weights_only=True)
     assert state["labels"] == ["fitness", "gene_interaction"]
     assert state["epoch"] == metrics["best_epoch"]
-    for name in ("loss.png", "predictions.png", "checkpoints/best.ckpt"):
+    smoothing = json.loads((out / "oversmoothing.json").read_text())
+    assert len(smoothing["gene"]) == 3 and all(d > 0 for d in smoothing["gene"])  # input + 2 layers
+    for name in (
+        "loss.png", "predictions.png", "latent.png", "distributions.png", "oversmoothing.png",
+        "checkpoints/best.ckpt",
+    ):  # fmt: skip
         assert (out / name).stat().st_size > 1000, name
     with (out / "logs/metrics.csv").open() as fh:
         logged = [row for row in csv.DictReader(fh) if row.get("val_loss")]
@@ -181,3 +186,47 @@ def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data
         saved = json.loads((run / "metrics.json").read_text())
         assert saved["config"]["seed"] == seed and saved["config"]["split_seed"] == 1
     assert "| Pearson 95% CI |" in (out / "compare.md").read_text().splitlines()[0]
+
+
+def test_sweep_searches_on_validation_resumes_and_writes_the_best_config(data, tmp_path):
+    from torchcell.errors import TorchCellError
+    from torchcell.train.config import TrainConfig
+    from torchcell.train.sweep import sweep
+
+    config = tmp_path / "gene_set.yaml"
+    config.write_text(
+        f"dataset: {data}\noutput: unused\nmodel: gene_set\nlabels: [fitness]\nepochs: 1\n"
+        "split: random\n"
+    )
+    spec = tmp_path / "sweep.yaml"
+    spec.write_text(
+        f"train: {config}\nspace:\n  lr: {{low: 1.0e-4, high: 1.0e-1, log: true}}\n"
+        "  hidden: {choices: [8, 16]}\n  loss.lambda_dist: {low: 0.0, high: 1.0}\n"
+    )
+    out = tmp_path / "sweep"
+    first = run_tc("sweep", str(spec), "--trials", "1", "--sampler", "random", "--out", str(out))
+    assert first.stdout.count(": validation loss") == 1
+    again = run_tc("sweep", str(spec), "--trials", "2", "--sampler", "random", "--out", str(out))
+    assert again.stdout.count(": validation loss") == 1  # resumed: one more trial, not two
+    assert sorted(p.name for p in (out / "trials").iterdir()) == ["0000", "0001"]
+    best = TrainConfig.from_yaml(out / "best.yaml")
+    losses = {
+        t.name: min(h["val_loss"] for h in json.loads((t / "metrics.json").read_text())["history"])
+        for t in (out / "trials").iterdir()
+    }
+    winner = min(losses, key=losses.get)
+    chosen = json.loads((out / "trials" / winner / "metrics.json").read_text())["config"]
+    assert (best.lr, best.hidden, best.loss.lambda_dist) == (
+        chosen["lr"],
+        chosen["hidden"],
+        chosen["loss"]["lambda_dist"],
+    )
+    rates = {
+        json.loads((t / "metrics.json").read_text())["config"]["lr"]
+        for t in (out / "trials").iterdir()
+    }
+    assert len(rates) == 2  # the trials sampled different values
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"train: {config}\nspace:\n  hetero_cell.depth: {{low: 1, high: 2}}\n")
+    with pytest.raises(TorchCellError, match="not a config field"):
+        sweep(bad, 1, tmp_path / "bad")

@@ -1,4 +1,5 @@
-"""The training commands: ``tc train``, ``tc evaluate``, ``tc pretrain-dango``, ``tc compare``."""
+"""The training commands: ``tc train``, ``tc evaluate``, ``tc pretrain-dango``, ``tc compare``,
+``tc sweep``."""
 
 from __future__ import annotations
 
@@ -215,3 +216,25 @@ def register(app: typer.Typer) -> None:
             table.add_row(*row)
         console.print(table)
         console.print(f"wrote {out / 'compare.md'} and {out / 'compare.json'}")
+
+    @app.command("sweep")
+    def sweep_cmd(
+        spec: Path = typer.Argument(
+            ..., help="A sweep spec, e.g. pipeline/sweeps/hetero_cell.yaml."
+        ),
+        trials: int = typer.Option(20, min=1, help="Finished trials the study should hold."),
+        sampler: str = typer.Option("tpe", help="tpe (Optuna's TPE) or random."),
+        epochs: int = typer.Option(None, help="Override the config's epochs."),
+        seed: int = typer.Option(0, help="Seed of the sampler."),
+        out: Path = typer.Option(Path("runs/sweep"), help="Study (study.db), trials, best.yaml."),
+    ) -> None:
+        """Search the fields a sweep spec names, on validation loss only; resumable."""
+        from torchcell.train.sweep import sweep
+
+        with user_errors():
+            study = sweep(spec, trials, out, sampler, epochs, seed, log=console.print)
+        best = study.best_trial
+        console.print(
+            f"best of {len(study.trials)} trials: trial {best.number}, validation loss "
+            f"{best.value:.5f}, {best.params}\nwrote {out / 'best.yaml'}"
+        )

@@ -120,13 +120,24 @@ class HeteroCell(nn.Module):
         self.environment = nn.Embedding(num_environments, hidden)
         self.head = mlp([4 * hidden, hidden, hidden, num_labels], dropout)
 
+    def _inputs(self) -> dict[str, torch.Tensor]:
+        h = {name: emb.weight for name, emb in self.embedding.items()}
+        if self.gene_features is not None:
+            h["gene"] = h["gene"] + self.feature_projection(self.gene_features)
+        return h
+
+    def layer_states(self) -> list[dict[str, torch.Tensor]]:
+        """The wildtype's node embeddings after the input and after each layer (diagnostics)."""
+        states = [self._inputs()]
+        for layer in self.layers:
+            states.append(layer(states[-1], self.graph))
+        return states
+
     def encode(self, keep: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
         """Node embeddings after message passing: (N, D) of the wildtype, or with ``keep``
         (per node type an (N, S) 0/1 mask of the nodes present) node-major (N, S, D) of S
         cells."""
-        h = {name: emb.weight for name, emb in self.embedding.items()}
-        if self.gene_features is not None:
-            h["gene"] = h["gene"] + self.feature_projection(self.gene_features)
+        h = self._inputs()
         if keep is not None:
             keep = {name: mask[..., None] for name, mask in keep.items()}
             samples = next(iter(keep.values())).shape[1]

@@ -31,6 +31,7 @@ from torchcell.losses import LabelDistribution
 from torchcell.models import build_model
 from torchcell.train.baselines import baseline_metrics
 from torchcell.train.config import TrainConfig
+from torchcell.train.diagnostics import write_diagnostics
 from torchcell.train.metrics import bootstrap_ci
 from torchcell.train.module import CellModule
 from torchcell.train.plots import plot_history, plot_predictions
@@ -191,6 +192,12 @@ def train(
     )  # fmt: skip
     plot_history(history, best_epoch, out / "loss.png")
     plot_predictions(test["pred"], test["true"], config.labels, out / "predictions.png")
+    distances = write_diagnostics(
+        module.model, data.loader("test", shuffle=False), test["pred"], test["true"],
+        config.labels, out,
+    )  # fmt: skip
+    if distances:
+        write_json(out / "oversmoothing.json", distances, indent=2)
     return TrainResult(
         out,
         checkpoint_file,
