@@ -156,12 +156,17 @@ def test_interaction_only_labels_with_the_distribution_loss(data, tmp_path):
         assert set(baseline["test"]) == {"gene_interaction"}
 
 
-def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data, tmp_path):
+def _gene_set_config(tmp_path, data, extra: str):
+    """A one-epoch gene_set config on the sample dataset, plus ``extra`` YAML lines."""
     config = tmp_path / "gene_set.yaml"
     config.write_text(
-        f"dataset: {data}\noutput: unused\nmodel: gene_set\nlabels: [fitness]\nepochs: 1\n"
-        "seed: 5\nsplit_seed: 1\n"
+        f"dataset: {data}\noutput: unused\nmodel: gene_set\nlabels: [fitness]\nepochs: 1\n" + extra
     )
+    return config
+
+
+def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data, tmp_path):
+    config = _gene_set_config(tmp_path, data, "seed: 5\nsplit_seed: 1\n")
     out = tmp_path / "compare"
     result = run_tc(
         "compare", str(config), "--split", "held_out_genes", "--seeds", "2", "--out", str(out)
@@ -193,11 +198,7 @@ def test_sweep_searches_on_validation_resumes_and_writes_the_best_config(data, t
     from torchcell.train.config import TrainConfig
     from torchcell.train.sweep import sweep
 
-    config = tmp_path / "gene_set.yaml"
-    config.write_text(
-        f"dataset: {data}\noutput: unused\nmodel: gene_set\nlabels: [fitness]\nepochs: 1\n"
-        "split: random\n"
-    )
+    config = _gene_set_config(tmp_path, data, "split: random\n")
     spec = tmp_path / "sweep.yaml"
     spec.write_text(
         f"train: {config}\nspace:\n  lr: {{low: 1.0e-4, high: 1.0e-1, log: true}}\n"

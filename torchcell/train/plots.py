@@ -15,6 +15,13 @@ import torch  # noqa: E402
 from torchcell.train.metrics import pearson  # noqa: E402
 
 
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def plot_history(history: list[dict], best_epoch: int, path: Path) -> Path:
     epochs = [h["epoch"] for h in history]
     fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -24,10 +31,7 @@ def plot_history(history: list[dict], best_epoch: int, path: Path) -> Path:
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (standardized labels)")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_predictions(pred: torch.Tensor, true: torch.Tensor, labels: list[str], path: Path) -> Path:
@@ -42,10 +46,7 @@ def plot_predictions(pred: torch.Tensor, true: torch.Tensor, labels: list[str], 
         ax.set_title(f"{label}: r = {pearson(p, t):.3f} (n = {int(keep.sum())})")
         ax.set_xlabel("measured")
         ax.set_ylabel("predicted")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def _labelled(true: torch.Tensor, j: int) -> torch.Tensor:
@@ -68,10 +69,7 @@ def plot_latent(latent: torch.Tensor, true: torch.Tensor, labels: list[str], pat
         ax.set_xlabel(f"PC1 ({explained[0]:.0%})")
         ax.set_ylabel(f"PC2 ({explained[1]:.0%})")
         ax.set_title(f"test latent by {label}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_distributions(
@@ -90,10 +88,7 @@ def plot_distributions(
             f"test: sd measured {t.std():.3f}, predicted {p.std():.3f}" if t.size else label
         )
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_oversmoothing(distances: dict[str, list[float]], path: Path) -> Path:
@@ -105,7 +100,4 @@ def plot_oversmoothing(distances: dict[str, list[float]], path: Path) -> Path:
     ax.set_ylabel("mean pairwise distance / dim**0.5")
     ax.set_title("oversmoothing: distances shrinking with depth")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

@@ -78,10 +78,16 @@ def sweep(
     if sampler not in samplers:
         raise TorchCellError(f"unknown sampler {sampler!r}: tpe or random")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        study_name=STUDY, storage=f"sqlite:///{(out / 'study.db').resolve()}",
-        sampler=samplers[sampler](seed=seed), direction="minimize", load_if_exists=True,
-    )  # fmt: skip
+    storage = f"sqlite:///{(out / 'study.db').resolve()}"
+    optuna.create_study(
+        study_name=STUDY, storage=storage, direction="minimize", load_if_exists=True
+    )
+    # a resumed sweep seeds its sampler past the trials already run: the same seed would draw
+    # the first trial's values again
+    started = len(optuna.load_study(study_name=STUDY, storage=storage).trials)
+    study = optuna.load_study(
+        study_name=STUDY, storage=storage, sampler=samplers[sampler](seed=seed + started)
+    )
 
     def config_of(params: dict, output: Path) -> TrainConfig:
         data = base.model_dump(mode="json")
