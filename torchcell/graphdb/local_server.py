@@ -83,16 +83,33 @@ def password(create: bool = False) -> str | None:
     return path.read_text().strip()
 
 
+DYING_S = 15.0
+"""How long a recorded server whose port is closed may take to exit before its record is
+believed anyway."""
+
+
 def read_state() -> ServerState | None:
     """The recorded local server, or None when none was started (or it has died)."""
     path = _state_file()
     if not path.exists():
         return None
     state = ServerState(**json.loads(path.read_text()))
-    if not _alive(state.pid):
+    # a recorded server always listens (the record is written once it answers): a closed port
+    # means it died or is dying (a kill -9 takes a moment, and the reaping of an orphan by
+    # init another), so wait for its process to go rather than hand back a dead record
+    if not _alive(state.pid) or (port_is_free(state.port) and _exits(state.pid, DYING_S)):
         path.unlink(missing_ok=True)
         return None
     return state
+
+
+def _exits(pid: int, within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def _alive(pid: int) -> bool:
@@ -102,12 +119,16 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # A zombie child still answers kill(0); reap it if it is ours.
-    try:
+    try:  # our own child: reap it if it has exited
         done, _ = os.waitpid(pid, os.WNOHANG)
         return done == 0
     except ChildProcessError:
-        return True
+        pass
+    # not ours: a zombie (dead, until init reaps it) still answers kill(0)
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except OSError:  # gone meanwhile, or a system without /proc (macOS): trust kill(0)
+        return not Path("/proc/self").exists()
 
 
 def build_launcher(quiet: bool = True) -> Path:
