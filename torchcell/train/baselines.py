@@ -9,8 +9,9 @@
   the trigenic null of Kuzmin et al. 2018: f_ijk = f_i f_j f_k + ε_ij f_k + ε_ik f_j + ε_jk f_i,
   with the digenic ε measured in training (matched like singles; 0 where unmeasured), τ = 0.
 * ``LowRankPairs``: for double mutants, y_ij = μ + b_i + b_j + u_i·u_j fitted on the training
-  doubles (rank 8, L2): a null that knows each gene from its other pairs but not the pair
-  itself, the strong null for held-out pairs (a gene never seen in training gets μ + 0).
+  doubles (standardized; rank 8; L2 λ per observed pair, λ chosen on the validation doubles):
+  a null that knows each gene from its other pairs but not the pair itself, the strong null for
+  held-out pairs (a gene never seen in training gets μ + 0).
 * ``AdditiveRidge``: ridge regression of each label on one-hot gene identity (plus an
   intercept); a model that knows genes, not biology.
 
@@ -116,55 +117,74 @@ class MultiplicativeBaseline:
 
 class LowRankPairs:
     name = "low-rank pairs"
+    L2_GRID = (1e-3, 1e-2, 1e-1, 1.0)
 
-    def __init__(self, num_genes: int, rank: int = 8, weight_decay: float = 1e-3, steps: int = 400):
-        self.num_genes, self.rank, self.weight_decay, self.steps = (
-            num_genes,
-            rank,
-            weight_decay,
-            steps,
-        )
+    def __init__(self, num_genes: int, rank: int = 8, l2: float = 1e-2, steps: int = 500):
+        self.num_genes, self.rank, self.l2, self.steps = num_genes, rank, l2, steps
 
     def fit(self, samples: Sequence[Genotype], y: torch.Tensor) -> LowRankPairs:
+        """Full-batch Adam on the standardized training doubles; the L2 term is per observed
+        pair (λ(b_i² + b_j² + |u_i|² + |u_j|²)), so a gene with few pairs is shrunk most."""
         self.mean = _nanmean(y)
         doubles = [i for i, s in enumerate(samples) if len(s.genes) == 2]
-        generator = torch.Generator().manual_seed(0)
-        self.bias = torch.zeros(self.num_genes, y.shape[1])
-        self.factors = torch.zeros(self.num_genes, self.rank, y.shape[1])
         if not doubles:
             return self
         pairs = torch.tensor([list(samples[i].genes) for i in doubles])
         target = y[doubles].float()
         seen = ~torch.isnan(target)
-        center = torch.nan_to_num(torch.nanmean(target, 0))
+        self.center = torch.nan_to_num(torch.nanmean(target, 0))
+        spread = torch.nan_to_num((target - self.center).pow(2).nanmean(0).sqrt(), nan=1.0)
+        self.scale = torch.where(spread > 0, spread, torch.ones_like(spread))
+        z = torch.nan_to_num((target - self.center) / self.scale)
+        generator = torch.Generator().manual_seed(0)
         bias = torch.zeros(self.num_genes, y.shape[1], requires_grad=True)
-        factors = (
-            0.01 * torch.randn(self.num_genes, self.rank, y.shape[1], generator=generator)
-        ).requires_grad_()
+        factors = 0.1 * torch.randn(self.num_genes, self.rank, y.shape[1], generator=generator)
+        factors.requires_grad_()
         optimizer = torch.optim.Adam([bias, factors], lr=0.05)
+        a, b = pairs[:, 0], pairs[:, 1]
         for _ in range(self.steps):
-            pred = self._score(pairs, center, bias, factors)
-            loss = ((pred - torch.nan_to_num(target)) ** 2)[seen].mean()
-            loss = loss + self.weight_decay * (factors**2).sum(1).mean() * factors.shape[0] / len(
-                doubles
-            )
+            fit = ((self._score(pairs, bias, factors) - z) ** 2)[seen].mean()
+            size = bias[a] ** 2 + bias[b] ** 2 + (factors[a] ** 2 + factors[b] ** 2).sum(1)
+            loss = fit + self.l2 * size[seen].mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        self.center, self.bias, self.factors = center, bias.detach(), factors.detach()
+        self.bias, self.factors = bias.detach(), factors.detach()
         return self
 
+    @classmethod
+    def chosen_on_validation(
+        cls,
+        num_genes: int,
+        train: tuple[Sequence[Genotype], torch.Tensor],
+        val: tuple[Sequence[Genotype], torch.Tensor],
+    ) -> LowRankPairs:
+        """λ from ``L2_GRID`` by the validation doubles' MSE (standardized, summed over labels);
+        the test split is never looked at."""
+        best, best_error = None, math.inf
+        doubles = [i for i, s in enumerate(val[0]) if len(s.genes) == 2]
+        for l2 in cls.L2_GRID:
+            model = cls(num_genes, l2=l2).fit(*train)
+            if not doubles or not hasattr(model, "center"):
+                return model
+            pred, truth = model.predict([val[0][i] for i in doubles]), val[1][doubles]
+            error = float(((pred - truth) / model.scale).pow(2).nanmean(0).nan_to_num().sum())
+            if error < best_error:
+                best, best_error = model, error
+        return best
+
     @staticmethod
-    def _score(pairs, center, bias, factors) -> torch.Tensor:
+    def _score(pairs, bias, factors) -> torch.Tensor:
         a, b = pairs[:, 0], pairs[:, 1]
-        return center + bias[a] + bias[b] + (factors[a] * factors[b]).sum(1)
+        return bias[a] + bias[b] + (factors[a] * factors[b]).sum(1)
 
     def predict(self, samples: Sequence[Genotype]) -> torch.Tensor:
         out = self.mean.expand(len(samples), -1).clone()
         doubles = [i for i, s in enumerate(samples) if len(s.genes) == 2]
         if doubles and hasattr(self, "center"):
             pairs = torch.tensor([list(samples[i].genes) for i in doubles])
-            out[doubles] = self._score(pairs, self.center, self.bias, self.factors)
+            z = self._score(pairs, self.bias, self.factors)
+            out[doubles] = self.center + self.scale * z
         return out
 
 
@@ -175,13 +195,17 @@ class AdditiveRidge:
         self.num_genes, self.alpha = num_genes, alpha
 
     def _design(self, samples: Sequence[Genotype]) -> torch.Tensor:
-        x = torch.zeros(len(samples), self.num_genes + 1, dtype=torch.float64)
+        """One-hot columns of the genes seen in training, then the intercept: a gene training
+        never saw has weight 0 in the full-genome ridge (no data, shrunk), so it gets no
+        column (the solve is over hundreds of genes, not the genome's thousands)."""
+        x = torch.zeros(len(samples), len(self.column) + 1, dtype=torch.float64)
         x[:, -1] = 1.0  # intercept
         for i, sample in enumerate(samples):
-            x[i, list(sample.genes)] = 1.0
+            x[i, [self.column[g] for g in sample.genes if g in self.column]] = 1.0
         return x
 
     def fit(self, samples: Sequence[Genotype], y: torch.Tensor) -> AdditiveRidge:
+        self.column = {g: k for k, g in enumerate(sorted({g for s in samples for g in s.genes}))}
         x = self._design(samples)
         penalty = self.alpha * torch.eye(x.shape[1], dtype=torch.float64)
         penalty[-1, -1] = 0.0  # the intercept is not shrunk
@@ -214,21 +238,23 @@ def baseline_metrics(data, columns: list[int], labels: list[str]) -> dict:
     samples = data.samples
     part = {k: v.tolist() for k, v in data.indices.items()}
     singles = [i for i, s in enumerate(samples) if len(s.genes) == 1]
-    models = [
-        MeanBaseline(),
-        AdditiveRidge(data.dataset.num_genes),
-        LowRankPairs(data.dataset.num_genes),
-    ]
+
+    def rows(indices):
+        return [samples[i] for i in indices], y[indices]
+
+    train, models = rows(part["train"]), [MeanBaseline(), AdditiveRidge(data.dataset.num_genes)]
     if "fitness" in labels:  # the multiplicative null predicts fitness (and ε = 0) from singles
         models.insert(1, MultiplicativeBaseline(labels))
-    fitted = [(model, part["train"]) for model in models]
+    fitted = [model.fit(*train) for model in models]
+    fitted.append(
+        LowRankPairs.chosen_on_validation(data.dataset.num_genes, train, rows(part["val"]))
+    )
     if "fitness" in labels:
         oracle = MultiplicativeBaseline(labels)
         oracle.name = ALL_SINGLES
-        fitted.append((oracle, sorted(set(part["train"]) | set(singles))))
+        fitted.append(oracle.fit(*rows(sorted(set(part["train"]) | set(singles)))))
     out = {}
-    for model, rows in fitted:
-        model.fit([samples[i] for i in rows], y[rows])
+    for model in fitted:
         out[model.name] = {}
         for split in ("val", "test"):
             pred = model.predict([samples[i] for i in part[split]])
