@@ -169,7 +169,7 @@ class LowRankPairs:
                 return model
             pred, truth = model.predict([val[0][i] for i in doubles]), val[1][doubles]
             error = float(((pred - truth) / model.scale).pow(2).nanmean(0).nan_to_num().sum())
-            if error < best_error:
+            if best is None or error < best_error:
                 best, best_error = model, error
         return best
 
