@@ -124,7 +124,8 @@ class LowRankPairs:
 
     def fit(self, samples: Sequence[Genotype], y: torch.Tensor) -> LowRankPairs:
         """Full-batch Adam on the standardized training doubles; the L2 term is per observed
-        pair (λ(b_i² + b_j² + |u_i|² + |u_j|²)), so a gene with few pairs is shrunk most."""
+        pair (λ(b_i² + b_j² + |u_i|² + |u_j|²)): a gene's penalty grows with its pairs as its data
+        does, the usual weighting of matrix factorization."""
         self.mean = _nanmean(y)
         doubles = [i for i, s in enumerate(samples) if len(s.genes) == 2]
         if not doubles:
