@@ -94,7 +94,7 @@ def test_baselines():
     )
     assert specific.predict([Genotype([0, 2], [1, 0], 1)])[0, 0] == pytest.approx(0.2 * 1.0)
     assert specific.predict([Genotype([0, 2], [0, 0], 1)])[0, 0] == pytest.approx(0.8 * 1.0)
-    ridge = AdditiveRidge(num_genes=3, alpha=1e-3).fit(genotypes[:3], y[:3])
+    ridge = AdditiveRidge(alpha=1e-3).fit(genotypes[:3], y[:3])
     assert torch.allclose(
         ridge.predict([Genotype([0]), Genotype([1])])[:, 0], torch.tensor([0.8, 0.5]), atol=1e-3
     )
@@ -139,7 +139,7 @@ def test_low_rank_pair_null_knows_genes_from_their_other_pairs():
     test = [Genotype(list(p), [0, 0]) for p in test_pairs]
     truth = torch.tensor([score(p) for p in test_pairs])
     low_rank = LowRankPairs(n, rank=4).fit(train, y).predict(test)[:, 0]
-    ridge = AdditiveRidge(n).fit(train, y).predict(test)[:, 0]
+    ridge = AdditiveRidge().fit(train, y).predict(test)[:, 0]
     r_low = torch.corrcoef(torch.stack([low_rank, truth]))[0, 1]
     r_ridge = torch.corrcoef(torch.stack([ridge, truth]))[0, 1]
     assert r_low > 0.8 and r_low > r_ridge + 0.3, (r_low, r_ridge)

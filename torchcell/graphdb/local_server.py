@@ -239,12 +239,8 @@ def stop(timeout_s: float = 60.0) -> ServerState | None:
     if state is None:
         return None
     os.kill(state.pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while _alive(state.pid):
-        if time.monotonic() > deadline:
-            os.kill(state.pid, signal.SIGKILL)
-            break
-        time.sleep(0.2)
+    if not _exits(state.pid, timeout_s):
+        os.kill(state.pid, signal.SIGKILL)
     _state_file().unlink(missing_ok=True)
     return state
 

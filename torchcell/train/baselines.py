@@ -192,8 +192,8 @@ class LowRankPairs:
 class AdditiveRidge:
     name = "additive ridge"
 
-    def __init__(self, num_genes: int, alpha: float = 1.0):
-        self.num_genes, self.alpha = num_genes, alpha
+    def __init__(self, alpha: float = 1.0):
+        self.alpha = alpha
 
     def _design(self, samples: Sequence[Genotype]) -> torch.Tensor:
         """One-hot columns of the genes seen in training, then the intercept: a gene training
@@ -243,7 +243,7 @@ def baseline_metrics(data, columns: list[int], labels: list[str]) -> dict:
     def rows(indices):
         return [samples[i] for i in indices], y[indices]
 
-    train, models = rows(part["train"]), [MeanBaseline(), AdditiveRidge(data.dataset.num_genes)]
+    train, models = rows(part["train"]), [MeanBaseline(), AdditiveRidge()]
     if "fitness" in labels:  # the multiplicative null predicts fitness (and ε = 0) from singles
         models.insert(1, MultiplicativeBaseline(labels))
     fitted = [model.fit(*train) for model in models]
@@ -258,8 +258,9 @@ def baseline_metrics(data, columns: list[int], labels: list[str]) -> dict:
     for model in fitted:
         out[model.name] = {}
         for split in ("val", "test"):
-            pred = model.predict([samples[i] for i in part[split]])
-            out[model.name][split] = regression_metrics(pred, y[part[split]], labels)
+            split_samples, split_y = rows(part[split])
+            pred = model.predict(split_samples)
+            out[model.name][split] = regression_metrics(pred, split_y, labels)
         out[model.name]["test_ci"] = bootstrap_ci([pred], y[part["test"]], labels)
         sizes = torch.tensor([len(samples[i].genes) for i in part["test"]])
         out[model.name]["test_by_size"] = metrics_by_size(pred, y[part["test"]], sizes, labels)

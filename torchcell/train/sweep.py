@@ -79,12 +79,13 @@ def sweep(
         raise TorchCellError(f"unknown sampler {sampler!r}: tpe or random")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = f"sqlite:///{(out / 'study.db').resolve()}"
-    optuna.create_study(
-        study_name=STUDY, storage=storage, direction="minimize", load_if_exists=True
-    )
     # a resumed sweep seeds its sampler past the trials already run: the same seed would draw
     # the first trial's values again
-    started = len(optuna.load_study(study_name=STUDY, storage=storage).trials)
+    started = len(
+        optuna.create_study(
+            study_name=STUDY, storage=storage, direction="minimize", load_if_exists=True
+        ).trials
+    )
     study = optuna.load_study(
         study_name=STUDY, storage=storage, sampler=samplers[sampler](seed=seed + started)
     )
