@@ -18,10 +18,12 @@ from torchcell.losses import (
 )
 from torchcell.train.baselines import (
     AdditiveRidge,
+    FeatureRidge,
     LowRankPairs,
     MeanBaseline,
     MultiplicativeBaseline,
 )
+from torchcell.train.metrics import pearson
 
 NAN = float("nan")
 
@@ -143,3 +145,33 @@ def test_low_rank_pair_null_knows_genes_from_their_other_pairs():
     r_low = torch.corrcoef(torch.stack([low_rank, truth]))[0, 1]
     r_ridge = torch.corrcoef(torch.stack([ridge, truth]))[0, 1]
     assert r_low > 0.8 and r_low > r_ridge + 0.3, (r_low, r_ridge)
+
+
+def test_feature_ridge_speaks_for_genes_training_never_saw():
+    """Labels that follow the genes' features: a held-out gene is predicted from its features
+    (the one-hot ridge can only give it the intercept), α is chosen on validation, and a label
+    measured on some samples only is fitted on those."""
+    generator = torch.Generator().manual_seed(0)
+    features = torch.randn(60, 4, generator=generator)
+    w = torch.tensor([0.5, -1.0, 0.25, 2.0])
+
+    def data(genes):
+        samples = [Genotype(g, [0] * len(g)) for g in genes]
+        noise = 0.05 * torch.randn(len(genes), generator=generator)
+        score = torch.stack([features[list(g)].sum(0) @ w for g in genes]) + 1.0 + noise
+        return samples, torch.stack([score, torch.where(noise > 0, score, NAN)], dim=1)
+
+    train = data([[g] for g in range(40)] + [[g, g + 1] for g in range(0, 38, 2)])
+    val = data([[g] for g in range(40, 50)])
+    test_samples, test_y = data([[g] for g in range(50, 60)] + [[50, 55], [51, 58]])
+    model = FeatureRidge.chosen_on_validation(features, train, val)
+    assert model.alpha == 1.0, "the labels are nearly noiseless: the least shrinkage wins"
+    pred = model.predict(test_samples)
+    assert pearson(pred[:, 0], test_y[:, 0]) > 0.99
+    assert pearson(pred[:, 1], test_y[:, 0]) > 0.98, "the same law from half the rows"
+    one_hot = AdditiveRidge().fit(*train).predict(test_samples)[:, 0]
+    assert one_hot.std() < 1e-6, "genes training never saw get the intercept alone"
+    noisy = FeatureRidge.chosen_on_validation(
+        features, (train[0], train[1] + 3 * torch.randn(train[1].shape, generator=generator)), val
+    )
+    assert noisy.alpha > model.alpha, "noisy training labels: more shrinkage chosen"

@@ -390,3 +390,33 @@ def test_hetero_cell_takes_string_modes_as_further_gene_edge_types(dataset, batc
     assert torch.isfinite(richer(batch).pred).all()
     with pytest.raises(TorchCellError, match="STRING modes"):
         HeteroCell(cell, 1, hidden=16, string_modes=("telepathy",))
+
+
+def test_gene_features_from_the_bundled_go_and_networks(dataset):
+    """GO columns are the DCell ontology's kept terms (IGI left out) with their full gene sets;
+    degree columns are log(1 + degree); HeteroCell adds their projection to the gene
+    embeddings and keeps them out of its checkpoint (rebuilt from the cell graph)."""
+    from torchcell.cell.gene_features import gene_features
+
+    cell = dataset.cell_graph
+    onto = Ontology.from_cell(cell)
+    go = gene_features(cell, ["go"])
+    assert go.shape == (len(cell.genes), len(onto.terms) - 1)
+    for column in (0, go.shape[1] // 2, go.shape[1] - 1):
+        assert set(go[:, column].nonzero().flatten().tolist()) == set(onto.gene_sets[column])
+    degree = gene_features(cell, ["degree"])
+    assert degree.shape == (len(cell.genes), 4 + len(cell.string))
+    physical = torch.bincount(cell.physical.flatten(), minlength=len(cell.genes))
+    assert torch.allclose(degree[:, 0], torch.log1p(physical.float()))
+    both = gene_features(cell, ["go", "degree"])
+    assert torch.equal(both, torch.cat([go, degree], dim=1))
+    with pytest.raises(ValueError, match="choose from"):
+        gene_features(cell, ["expression"])
+    config = TrainConfig(
+        dataset=dataset.root, output="unused", model="hetero_cell", hidden=16,
+        hetero_cell={"encoder": "wildtype", "gene_features": ["go", "degree"]},
+    )  # fmt: skip
+    model = build_model(config, cell, 1, len(dataset.manifest.environments))
+    assert "gene_features" not in model.state_dict()
+    expected = model.embedding["gene"].weight + model.feature_projection(both)
+    assert torch.allclose(model._inputs()["gene"], expected)

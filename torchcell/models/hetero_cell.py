@@ -1,7 +1,8 @@
 """HeteroCell: a heterogeneous GNN over the whole cell, perturbed cell against wildtype.
 
-1. Learnable embeddings for genes, reactions and metabolites (optionally plus projected gene
-   input features) go through ``layers`` rounds of ``HeteroCellLayer``.
+1. Learnable embeddings for genes, reactions and metabolites (optionally plus a linear
+   projection of gene input features, ``torchcell.cell.gene_features``: without them a
+   held-out gene's own embedding is untrained) go through ``layers`` rounds of ``HeteroCellLayer``.
 2. ``encoder="perturbed"`` (default, the design's model): message passing runs on the wildtype
    and on every sample's perturbed cell at once, node states (N, B + 1, D) with cell 0 the
    wildtype (node-major: propagation is one sparse product, no copies). A perturbed cell lacks its deleted genes and the reactions whose GPR rule they
@@ -106,7 +107,8 @@ class HeteroCell(nn.Module):
             }
         )
         if gene_features is not None:
-            self.register_buffer("gene_features", gene_features.float())
+            # rebuilt from the cell graph with the model, so not in the checkpoint (GO: 7k × 2k)
+            self.register_buffer("gene_features", gene_features.float(), persistent=False)
             self.feature_projection = nn.Linear(gene_features.shape[1], hidden)
         else:
             self.gene_features = None

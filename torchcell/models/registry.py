@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from torchcell.cell.gene_features import gene_features
 from torchcell.cell.graph import CellGraph
 from torchcell.models.dango import Dango, load_embeddings
 from torchcell.models.dcell import DCell
@@ -33,6 +34,7 @@ def build_model(
             cell, num_labels, config.hidden, c.layers, c.heads, config.dropout, c.pooling,
             c.gating, c.attention, num_environments=n_env, string_modes=tuple(c.string_modes),
             encoder=c.encoder,
+            gene_features=gene_features(cell, c.gene_features) if c.gene_features else None,
         )  # fmt: skip
     if config.model == "dcell":
         c = config.dcell

@@ -14,6 +14,10 @@
   held-out pairs (a gene never seen in training gets μ + 0).
 * ``AdditiveRidge``: ridge regression of each label on one-hot gene identity (plus an
   intercept); a model that knows genes, not biology.
+* ``FeatureRidge``: ridge regression of each label on the summed per-gene features of the
+  mutant's genes (``torchcell.cell.gene_features``: GO membership without IGI, network
+  degrees; allele kinds ignored), α chosen on validation: a null that knows what the
+  annotations say about a gene, so it speaks for genes training never saw (held-out genes).
 
 Each has ``fit(samples, y)`` and ``predict(samples) -> (n, L)``; samples are ``Genotype``s
 (gene indices, allele kinds, environment), y is (n, L) with NaN where a label was not measured.
@@ -24,9 +28,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
+from scipy import sparse
 
 from torchcell.cell.datamodule import Genotype
+from torchcell.cell.gene_features import FEATURE_KINDS, gene_features
 
 
 def _nanmean(y: torch.Tensor) -> torch.Tensor:
@@ -226,6 +233,83 @@ class AdditiveRidge:
 ALL_SINGLES = "multiplicative (all singles)"
 
 
+class FeatureRidge:
+    name = "gene-feature ridge"
+    ALPHA_GRID = (1.0, 10.0, 100.0, 1000.0)
+
+    def __init__(self, features: torch.Tensor, alpha: float = 100.0):
+        self.features, self.alpha = features, alpha
+
+    def _counts(
+        self, samples: Sequence[Genotype], column: dict[int, int] | None = None
+    ) -> sparse.csr_matrix:
+        """Sparse counts of each sample's genes: (n, len(column)) over the genes ``column``
+        maps, or (n, num_genes) over all."""
+        rows, cols = [], []
+        for i, sample in enumerate(samples):
+            mapped = list(sample.genes) if column is None else [column[g] for g in sample.genes]
+            rows += [i] * len(mapped)
+            cols += mapped
+        width = self.features.shape[0] if column is None else len(column)
+        return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), (len(samples), width))
+
+    def fit(self, samples: Sequence[Genotype], y: torch.Tensor) -> FeatureRidge:
+        """Normal equations of X = [counts @ F, 1] per label, built through the sparse gene
+        co-occurrence (counts' @ counts) so that X itself (samples × features) never exists;
+        then solved for every α of ``ALPHA_GRID`` (``weights_by_alpha``)."""
+        genes = sorted({g for s in samples for g in s.genes})  # the gram needs only these
+        column = {g: k for k, g in enumerate(genes)}
+        f = self.features[genes].double().numpy()
+        width = f.shape[1] + 1
+        self.weights_by_alpha = {a: torch.zeros(width, y.shape[1], dtype=torch.float64)
+                                 for a in self.ALPHA_GRID}  # fmt: skip
+        for j in range(y.shape[1]):
+            keep = (~torch.isnan(y[:, j])).nonzero().flatten().tolist()
+            if not keep:
+                continue  # a label never measured in training: predict 0
+            counts = self._counts([samples[i] for i in keep], column)
+            yk = y[keep, j].double().numpy()
+            xtx = np.empty((width, width))
+            xtx[:-1, :-1] = f.T @ ((counts.T @ counts) @ f)
+            xtx[:-1, -1] = xtx[-1, :-1] = np.asarray(counts.sum(0)).ravel() @ f
+            xtx[-1, -1] = len(keep)
+            xty = torch.from_numpy(np.append(f.T @ (counts.T @ yk), yk.sum()))
+            xtx = torch.from_numpy(xtx)
+            for alpha, weights in self.weights_by_alpha.items():
+                penalty = alpha * torch.eye(width, dtype=torch.float64)
+                penalty[-1, -1] = 0.0  # the intercept is not shrunk
+                weights[:, j] = torch.linalg.solve(xtx + penalty, xty)
+        self.weights = self.weights_by_alpha.get(self.alpha)
+        if self.weights is None:
+            raise ValueError(f"FeatureRidge alpha {self.alpha} is not in {self.ALPHA_GRID}")
+        return self
+
+    def predict(self, samples: Sequence[Genotype]) -> torch.Tensor:
+        """From the features of every gene, those training never saw included."""
+        per_gene = (self.features.double() @ self.weights[:-1]).numpy()  # (num_genes, L)
+        return (torch.from_numpy(self._counts(samples) @ per_gene) + self.weights[-1]).float()
+
+    @classmethod
+    def chosen_on_validation(
+        cls,
+        features: torch.Tensor,
+        train: tuple[Sequence[Genotype], torch.Tensor],
+        val: tuple[Sequence[Genotype], torch.Tensor],
+    ) -> FeatureRidge:
+        """α from ``ALPHA_GRID`` by the validation MSE (in units of each label's training SD,
+        summed over labels); the test split is never looked at."""
+        model = cls(features).fit(*train)
+        spread = torch.nan_to_num(torch.nanmean((train[1] - _nanmean(train[1])) ** 2, 0), 1.0)
+        errors = {}
+        for alpha, weights in model.weights_by_alpha.items():
+            model.weights = weights
+            residual = (model.predict(val[0]) - val[1]) ** 2 / spread.clamp_min(1e-12)
+            errors[alpha] = float(residual.nanmean(0).nan_to_num().sum())
+        model.alpha = min(errors, key=errors.get)
+        model.weights = model.weights_by_alpha[model.alpha]
+        return model
+
+
 def baseline_metrics(data, columns: list[int], labels: list[str]) -> dict:
     """The baselines fitted on the training split of a ``CellDataModule``, scored on val/test.
 
@@ -247,9 +331,10 @@ def baseline_metrics(data, columns: list[int], labels: list[str]) -> dict:
     if "fitness" in labels:  # the multiplicative null predicts fitness (and ε = 0) from singles
         models.insert(1, MultiplicativeBaseline(labels))
     fitted = [model.fit(*train) for model in models]
-    fitted.append(
-        LowRankPairs.chosen_on_validation(data.dataset.num_genes, train, rows(part["val"]))
-    )
+    val = rows(part["val"])
+    fitted.append(LowRankPairs.chosen_on_validation(data.dataset.num_genes, train, val))
+    features = gene_features(data.dataset.cell_graph, FEATURE_KINDS)
+    fitted.append(FeatureRidge.chosen_on_validation(features, train, val))
     if "fitness" in labels:
         oracle = MultiplicativeBaseline(labels)
         oracle.name = ALL_SINGLES

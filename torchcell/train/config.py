@@ -32,6 +32,11 @@ class HeteroCellConfig(_Strict):
         default_factory=list,
         description="STRING action modes (binding, reaction, ...) as further gene edge types",
     )
+    gene_features: list[Literal["go", "degree"]] = Field(
+        default_factory=list,
+        description="per-gene inputs added to the learnable gene embeddings (go: GO term "
+        "membership without IGI; degree: log network degrees); what a held-out gene brings",
+    )
 
 
 class DCellConfig(_Strict):
