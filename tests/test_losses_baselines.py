@@ -23,7 +23,7 @@ from torchcell.train.baselines import (
     MeanBaseline,
     MultiplicativeBaseline,
 )
-from torchcell.train.metrics import pearson
+from torchcell.train.metrics import bootstrap_ci, paired_delta_ci, pearson
 
 NAN = float("nan")
 
@@ -175,3 +175,25 @@ def test_feature_ridge_speaks_for_genes_training_never_saw():
         features, (train[0], train[1] + 3 * torch.randn(train[1].shape, generator=generator)), val
     )
     assert noisy.alpha > model.alpha, "noisy training labels: more shrinkage chosen"
+
+
+def test_paired_interval_sees_a_small_consistent_gain_that_marginal_intervals_hide():
+    """A model whose error is a little smaller than the null's on every sample: the marginal
+    MSE intervals overlap, the paired interval of the difference lies below zero; swapping the
+    roles puts it above zero; the seeds' predictions are averaged per sample first."""
+    generator = torch.Generator().manual_seed(0)
+    true = torch.randn(400, 1, generator=generator)
+    noise = torch.randn(400, 1, generator=generator)
+    null = true + noise
+    model = true + 0.9 * noise
+    marginal_null = bootstrap_ci([null], true, ["y"])["y"]["mse"]
+    marginal_model = bootstrap_ci([model], true, ["y"])["y"]["mse"]
+    assert marginal_model[1] > marginal_null[0], "the marginal intervals overlap"
+    better = paired_delta_ci([model], null, true, ["y"])["y"]
+    low, high = better["ci"]
+    expected = float(((model - true) ** 2).mean() - ((null - true) ** 2).mean())
+    assert better["delta_mse"] == pytest.approx(expected) and low < expected < high < 0
+    worse = paired_delta_ci([null], model, true, ["y"])["y"]
+    assert worse["ci"][0] > 0
+    seeds = paired_delta_ci([model, null], null, true, ["y"])["y"]
+    assert seeds["delta_mse"] == pytest.approx(expected / 2)

@@ -94,7 +94,10 @@ def _dcell_term_by_term(model: DCell, batch) -> tuple[torch.Tensor, torch.Tensor
         for t in stratum:
             s, g, i = model.placement[t]
             group, width = model.strata[s][g], model.widths[t]
-            x = torch.cat([state[:, onto.direct_genes[t]], *(out[c] for c in onto.children[t])], 1)
+            own = state[:, onto.direct_genes[t]]
+            if model.term_count:  # one input: how many of the term's own genes are mutant
+                own = own.sum(1, keepdim=True) if onto.direct_genes[t] else own
+            x = torch.cat([own, *(out[c] for c in onto.children[t])], 1)
             h = torch.tanh(x @ group.weight[i, : x.shape[1], :width] + group.bias[i, :width])
             if group.norm_kind == "batch":  # training mode: this batch's statistics
                 o = group.mask.shape[1]
@@ -111,12 +114,15 @@ def _dcell_term_by_term(model: DCell, batch) -> tuple[torch.Tensor, torch.Tensor
     return pred, torch.stack([aux[t] for t in range(root)], dim=1)
 
 
-@pytest.mark.parametrize("norm", ["batch", "layer"])
-def test_dcell_stratum_batched_equals_term_by_term(dataset, batch, norm):
+@pytest.mark.parametrize(
+    ("norm", "gene_input"), [("batch", "gene"), ("layer", "gene"), ("batch", "term_count")]
+)
+def test_dcell_stratum_batched_equals_term_by_term(dataset, batch, norm, gene_input):
     torch.manual_seed(0)
     model = DCell(
         dataset.cell_graph, 2, num_environments=len(dataset.manifest.environments), norm=norm,
         init_bound=None,  # weights large enough that a misplaced one shows
+        gene_input=gene_input,
     )  # fmt: skip
     assert len(model.placement) == len(model.ontology.terms)
     assert sum(len(groups) for groups in model.strata) < len(model.ontology.terms)  # batched
@@ -130,6 +136,41 @@ def test_dcell_stratum_batched_equals_term_by_term(dataset, batch, norm):
         pred, aux = _dcell_term_by_term(model, batch)
     assert torch.allclose(out.pred, pred, atol=1e-5), (out.pred - pred).abs().max()
     assert torch.allclose(out.auxiliary, aux, atol=1e-5), (out.auxiliary - aux).abs().max()
+
+
+def test_published_dcell_never_learns_about_a_gene_training_does_not_mutate(dataset, batch):
+    """As published, a gene's input weights get gradient only from samples that mutate it: after
+    training on a batch, the weights of every gene outside it are where they started, so a
+    held-out gene's deletion rides on U(±0.001) noise. The term-count variant moves the input
+    weight of every term that a batch's genes belong to, which held-out genes share."""
+    n_env = len(dataset.manifest.environments)
+    mutated = set(
+        perturbed_genes(batch, len(dataset.cell_graph.genes)).any(0).nonzero().flatten().tolist()
+    )
+    for gene_input in ("gene", "term_count"):
+        torch.manual_seed(0)
+        model = DCell(dataset.cell_graph, 1, num_environments=n_env, gene_input=gene_input)
+        first = [(g.index.clone(), g.weight.detach().clone()) for gs in model.strata for g in gs]
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+        for _ in range(3):
+            loss = (model(batch).pred ** 2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        moved = set()  # input columns (genes, or terms) whose weights changed
+        groups = [g for gs in model.strata for g in gs]
+        for (index, before), group in zip(first, groups, strict=True):
+            changed = (group.weight.detach() != before).any(dim=2)  # (terms, inputs)
+            moved |= set(index[changed].tolist())
+        if gene_input == "gene":
+            genes_moved = {c for c in moved if c < model.num_genes}
+            assert genes_moved and genes_moved <= mutated
+        else:
+            own = {t for t, genes in enumerate(model.ontology.direct_genes) if set(genes) & mutated}
+            terms_moved = {c for c in moved if c < len(model.ontology.terms)}
+            assert terms_moved == own
+            unseen = {g for t in own for g in model.ontology.direct_genes[t]} - mutated
+            assert unseen, "terms the batch trains also hold genes the batch never mutates"
 
 
 def test_dcell_returns_one_auxiliary_output_per_term(dataset, batch):

@@ -183,7 +183,25 @@ def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data
     low, high = model["mse_ci"]
     assert low < mean < high
     names = {r["model"] for r in rows}
-    assert {"mean", "multiplicative", "additive ridge", "low-rank pairs"} <= names
+    assert {
+        "mean",
+        "multiplicative",
+        "additive ridge",
+        "low-rank pairs",
+        "gene-feature ridge",
+    } <= names
+    # the best null is chosen on validation among the competitors, and compared paired
+    baselines = json.loads(
+        (out / "held_out_genes" / "gene_set" / "seed5" / "metrics.json").read_text()
+    )["baselines"]
+    val_mse = {
+        k: v["val"]["fitness"]["mse"] for k, v in baselines.items() if "all singles" not in k
+    }
+    assert model["null"] == min(val_mse, key=val_mse.get)
+    low, high = model["delta_mse_ci"]
+    assert low < model["delta_mse"] < high
+    null_row = next(r for r in rows if r["model"] == model["null"])
+    assert model["delta_mse"] == pytest.approx(mean - null_row["mse"][0], abs=1e-6)
     mean_row = next(r for r in rows if r["model"] == "mean")
     assert mean_row["n"] == model["n"] and mean_row["mse_ci"][0] < mean_row["mse"][0]
     for seed in (5, 6):  # runs are kept per seed, the split fixed by split_seed

@@ -21,6 +21,13 @@ lives (stratum, group, row), and a test recomputes every term one at a time from
 and checks that the numbers are the same.
 
 ``gene_embedding = k > 0`` replaces each gene's binary state by state × a learnable k-vector.
+
+``gene_input="term_count"`` (a named variant, ``pipeline/train/dcell_term_count.yaml``): a term
+reads one number for its own genes, how many of them are mutant, instead of one weight column
+per gene. As published, a gene's columns get a gradient only from samples that mutate it, so
+for a gene no training sample mutates (held-out genes) they stay at their U(±0.001) start and
+its deletion predicts ≈ the wildtype; with counts, a gene acts through the weights of the terms
+annotated with it, learned from those terms' other genes.
 """
 
 from __future__ import annotations
@@ -113,9 +120,15 @@ class DCell(nn.Module):
         exclude_evidence: tuple[str, ...] = ("IGI",),
         merge_redundant: bool = True,
         init_bound: float | None = 0.001,
+        gene_input: str = "gene",
     ):
-        """``init_bound``: weights start U(±bound) (0.001 as published); None: U(±1/√fan_in)."""
+        """``init_bound``: weights start U(±bound) (0.001 as published); None: U(±1/√fan_in).
+        ``gene_input``: "gene" (as published) or "term_count" (see the module docstring)."""
         super().__init__()
+        if gene_input not in ("gene", "term_count"):
+            raise ValueError(f"unknown DCell gene_input {gene_input!r}")
+        if gene_input == "term_count" and gene_embedding:
+            raise ValueError("DCell gene_embedding needs gene_input 'gene'")
         self.num_genes = len(cell.genes)
         self.ontology = onto = Ontology.from_cell(
             cell, min_genes, tuple(exclude_evidence), merge_redundant
@@ -124,7 +137,12 @@ class DCell(nn.Module):
         self.gene_embedding = (
             nn.Parameter(torch.randn(self.num_genes, k)) if gene_embedding else None
         )
-        zero = self.num_genes * k  # a constant-zero input column that pads every group
+        self.term_count = gene_input == "term_count"
+        if self.term_count:  # (term, gene) of every term's own genes
+            pairs = [(t, g) for t, genes in enumerate(onto.direct_genes) for g in genes]
+            self.register_buffer("own_pairs", torch.tensor(pairs, dtype=torch.long).reshape(-1, 2))
+        n_state = len(onto.terms) if self.term_count else self.num_genes * k
+        zero = n_state  # a constant-zero input column that pads every group
         width = zero + 1
         self.widths = [neurons(s, min_neurons, neuron_fraction) for s in onto.sizes]
         columns: dict[int, list[int]] = {}  # term → its neurons' columns in the running source
@@ -133,7 +151,11 @@ class DCell(nn.Module):
         self.placement: dict[int, tuple[int, int, int]] = {}  # term → (stratum, group, row)
         for stratum in onto.strata:
             inputs = {
-                t: [g * k + j for g in onto.direct_genes[t] for j in range(k)]
+                t: (
+                    ([t] if onto.direct_genes[t] else [])
+                    if self.term_count
+                    else [g * k + j for g in onto.direct_genes[t] for j in range(k)]
+                )
                 + [c for child in onto.children[t] for c in columns[child]]
                 for t in stratum
             }
@@ -199,6 +221,10 @@ class DCell(nn.Module):
         state = perturbed_genes(batch, self.num_genes).float()
         if self.gene_embedding is not None:
             state = (state[:, :, None] * self.gene_embedding).flatten(1)
+        if self.term_count:  # each term's count of mutant own genes
+            term, gene = self.own_pairs.T
+            counts = state.new_zeros(state.shape[0], len(self.ontology.terms))
+            state = counts.index_add_(1, term, state[:, gene])
         sources = [state, state.new_zeros(state.shape[0], 1)]
         auxiliary = []
         for s, groups in enumerate(self.strata):

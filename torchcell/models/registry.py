@@ -41,7 +41,7 @@ def build_model(
         return DCell(
             cell, num_labels, c.min_genes, c.min_neurons, c.neuron_fraction, c.gene_embedding,
             num_environments=n_env, norm=c.norm, exclude_evidence=tuple(c.exclude_evidence),
-            merge_redundant=c.merge_redundant, init_bound=c.init_bound,
+            merge_redundant=c.merge_redundant, init_bound=c.init_bound, gene_input=c.gene_input,
         )  # fmt: skip
     if config.model == "dango":
         c = config.dango

@@ -310,8 +310,9 @@ class FeatureRidge:
         return model
 
 
-def baseline_metrics(data, columns: list[int], labels: list[str]) -> dict:
-    """The baselines fitted on the training split of a ``CellDataModule``, scored on val/test.
+def baseline_metrics(data, columns: list[int], labels: list[str]) -> tuple[dict, dict]:
+    """The baselines fitted on the training split of a ``CellDataModule``, scored on val/test:
+    their metrics, and their test predictions ({name: (n_test, L)}, for paired comparisons).
 
     ``multiplicative (all singles)`` is a reference, not a competitor: it reads the single
     mutants' fitness from every split, test included, so on held-out genes it knows what no
@@ -339,14 +340,16 @@ def baseline_metrics(data, columns: list[int], labels: list[str]) -> dict:
         oracle = MultiplicativeBaseline(labels)
         oracle.name = ALL_SINGLES
         fitted.append(oracle.fit(*rows(sorted(set(part["train"]) | set(singles)))))
-    out = {}
+    out, test_preds = {}, {}
+    sizes = torch.tensor([len(samples[i].genes) for i in part["test"]])
     for model in fitted:
-        out[model.name] = {}
+        scores = {}
         for split in ("val", "test"):
             split_samples, split_y = rows(part[split])
             pred = model.predict(split_samples)
-            out[model.name][split] = regression_metrics(pred, split_y, labels)
-        out[model.name]["test_ci"] = bootstrap_ci([pred], y[part["test"]], labels)
-        sizes = torch.tensor([len(samples[i].genes) for i in part["test"]])
-        out[model.name]["test_by_size"] = metrics_by_size(pred, y[part["test"]], sizes, labels)
-    return out
+            scores[split] = regression_metrics(pred, split_y, labels)
+        test_y = y[part["test"]]
+        scores["test_ci"] = bootstrap_ci([pred], test_y, labels)
+        scores["test_by_size"] = metrics_by_size(pred, test_y, sizes, labels)
+        out[model.name], test_preds[model.name] = scores, pred
+    return out, test_preds

@@ -7,6 +7,12 @@ mean ± SD over seeds of each test metric and a 95 % bootstrap interval over tes
 the seeds' mean (``metrics.bootstrap_ci``). The baselines are fitted once per split (they do
 not depend on the training seed); their interval is over test samples alone.
 
+Beside each model, per label, the **best null**: the baseline with the lowest *validation*
+MSE (never chosen on test; the "all singles" reference, which reads test singles, is not a
+candidate), and the model's test MSE minus the null's with a paired bootstrap interval
+(``metrics.paired_delta_ci``): marginal intervals of two models overlap even when one is better
+on nearly every resample, the paired interval of the difference does not hide that.
+
 Runs go to ``OUT/SPLIT/NAME/seedS`` (NAME: the config file's stem, so two configs of one
 model, e.g. a variant, stay apart); the table to ``OUT/compare.md``, everything to
 ``OUT/compare.json``.
@@ -22,11 +28,26 @@ import torch
 
 from torchcell.checksum import write_json
 from torchcell.errors import TorchCellError
+from torchcell.train.baselines import ALL_SINGLES
 from torchcell.train.config import TrainConfig
 from torchcell.train.loop import TrainResult, train
-from torchcell.train.metrics import bootstrap_ci
+from torchcell.train.metrics import bootstrap_ci, paired_delta_ci
 
-HEADER = ("model", "split", "label", "n", "seeds", "MSE", "MSE 95% CI", "Pearson", "Pearson 95% CI")
+HEADER = (
+    "model", "split", "label", "n", "seeds", "MSE", "MSE 95% CI", "Pearson", "Pearson 95% CI",
+    "best null (val)", "ΔMSE vs null [95% CI]",
+)  # fmt: skip
+
+
+def best_null(baselines: dict, label: str) -> str | None:
+    """The baseline with the lowest validation MSE on ``label`` (the all-singles reference
+    excluded: it reads the test split's single mutants)."""
+    candidates = {
+        name: scores["val"][label]["mse"]
+        for name, scores in baselines.items()
+        if name != ALL_SINGLES and scores["val"][label]["n"]
+    }
+    return min(candidates, key=candidates.get) if candidates else None
 
 
 def _mean_sd(values: list[float]) -> tuple[float, float]:
@@ -41,10 +62,17 @@ def _model_rows(name: str, split: str, results: list[TrainResult], labels: list[
             r.test_true.nan_to_num(), true.nan_to_num()
         ):
             raise TorchCellError(f"{name} on {split}: the seeds were scored on different test sets")
-    ci = bootstrap_ci([r.test_pred for r in results], true, labels)
+    preds = [r.test_pred for r in results]
+    ci = bootstrap_ci(preds, true, labels)
     rows = []
-    for label in labels:
+    for j, label in enumerate(labels):
         per_seed = [r.test[label] for r in results]
+        null = best_null(results[0].baselines, label)
+        delta = {"delta_mse": float("nan"), "ci": [float("nan")] * 2}
+        if null is not None:
+            reference = results[0].baseline_test_pred[null]
+            delta = paired_delta_ci([p[:, [j]] for p in preds], reference[:, [j]], true[:, [j]],
+                                    [label])[label]  # fmt: skip
         rows.append(
             {
                 "model": name, "split": split, "label": label, "n": per_seed[0]["n"],
@@ -53,6 +81,7 @@ def _model_rows(name: str, split: str, results: list[TrainResult], labels: list[
                 "pearson": _mean_sd([m["pearson"] for m in per_seed]),
                 "mse_ci": ci[label]["mse"], "pearson_ci": ci[label]["pearson"],
                 "per_seed": per_seed, "best_epochs": [r.best_epoch for r in results],
+                "null": null, "delta_mse": delta["delta_mse"], "delta_mse_ci": delta["ci"],
             }
         )  # fmt: skip
     return rows
@@ -115,6 +144,13 @@ def _interval(bounds) -> str:
     return f"[{bounds[0]:.3f}, {bounds[1]:.3f}]"
 
 
+def _delta(row: dict) -> str:
+    if row.get("null") is None:
+        return ""
+    low, high = row["delta_mse_ci"]
+    return f"{row['delta_mse']:+.5f} [{low:+.5f}, {high:+.5f}]"
+
+
 def table_rows(rows: list[dict]) -> list[tuple[str, ...]]:
     def mean_sd(pair, digits):
         mean, sd = pair
@@ -131,6 +167,8 @@ def table_rows(rows: list[dict]) -> list[tuple[str, ...]]:
             f"[{r['mse_ci'][0]:.5f}, {r['mse_ci'][1]:.5f}]",
             mean_sd(r["pearson"], 3),
             _interval(r["pearson_ci"]),
+            r.get("null") or "",
+            _delta(r),
         )  # fmt: skip
         for r in rows
     ]

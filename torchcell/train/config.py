@@ -57,6 +57,12 @@ class DCellConfig(_Strict):
         0.001, gt=0, description="weights start U(±bound); null: U(±1/√fan_in)"
     )
     gene_embedding: int = Field(0, ge=0, description="0: binary mutant state (as published)")
+    gene_input: Literal["gene", "term_count"] = Field(
+        "gene",
+        description="gene: one weight column per gene in its terms (as published; a gene no "
+        "training sample mutates keeps its initial weights); term_count: a term reads how many "
+        "of its own genes are mutant (a variant that speaks for held-out genes)",
+    )
     norm: Literal["layer", "batch"] = Field(
         "batch",
         description="batch: BatchNorm as published; layer: per term over its neurons, "

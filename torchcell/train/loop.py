@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import lightning as L
@@ -56,6 +56,8 @@ class TrainResult:
     test_pred: torch.Tensor | None = None
     """(n_test, L) predictions of the kept checkpoint, label units, in test-split order."""
     test_true: torch.Tensor | None = None
+    baseline_test_pred: dict[str, torch.Tensor] = field(default_factory=dict)
+    """Each baseline's (n_test, L) prediction, same order (for paired comparisons)."""
 
 
 def label_columns(config: TrainConfig, data: CellDataModule) -> list[int]:
@@ -163,7 +165,7 @@ def train(
     test = scores["test"]
     history = module.history
     val = history[best_epoch - 1]["val"]
-    baselines = baseline_metrics(data, columns, config.labels)
+    baselines, baseline_preds = baseline_metrics(data, columns, config.labels)
     checkpoint_file = out / CHECKPOINT
     torch.save(
         {
@@ -210,4 +212,5 @@ def train(
         baselines,
         test["pred"],
         test["true"],
+        baseline_preds,
     )

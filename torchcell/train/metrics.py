@@ -97,3 +97,39 @@ def bootstrap_ci(
             "pearson": torch.quantile(r_all, tails).tolist() if r_all.numel() else [math.nan] * 2,
         }
     return out
+
+
+def paired_delta_ci(
+    preds: list[torch.Tensor],
+    reference: torch.Tensor,
+    true: torch.Tensor,
+    labels: list[str],
+    resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict:
+    """The MSE of a model (the mean over its seeds' ``preds``) minus that of ``reference`` (a
+    null's (n, L) prediction), with a percentile interval over test samples drawn with
+    replacement, both scored on each drawn set: a paired comparison, so the interval is that of
+    the difference (an interval above 0 says the model is worse than the null on this test set;
+    below 0, better). Returns {label: {"delta_mse": d, "ci": [lo, hi]}}."""
+    generator = torch.Generator().manual_seed(seed)
+    tails = torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.double)
+    out = {}
+    for j, label in enumerate(labels):
+        keep = ~torch.isnan(true[:, j])
+        t = true[keep, j].double()
+        # per sample: the seeds' mean squared error minus the null's
+        loss = sum((p[keep, j].detach().double().cpu() - t) ** 2 for p in preds) / len(preds)
+        gap = loss - (reference[keep, j].double() - t) ** 2
+        n = t.numel()
+        if n < 3:
+            out[label] = {"delta_mse": math.nan, "ci": [math.nan, math.nan]}
+            continue
+        means = [
+            gap[torch.randint(n, (min(100, resamples - start), n), generator=generator)].mean(1)
+            for start in range(0, resamples, 100)
+        ]
+        ci = torch.quantile(torch.cat(means), tails).tolist()
+        out[label] = {"delta_mse": float(gap.mean()), "ci": ci}
+    return out
