@@ -249,3 +249,15 @@ def test_sweep_searches_on_validation_resumes_and_writes_the_best_config(data, t
     bad.write_text(f"train: {config}\nspace:\n  hetero_cell.depth: {{low: 1, high: 2}}\n")
     with pytest.raises(TorchCellError, match="not a config field"):
         sweep(bad, 1, tmp_path / "bad")
+
+
+def test_every_shipped_training_config_is_valid():
+    """Each YAML under pipeline/train (the README's commands name them) parses as a config."""
+    from torchcell.train.config import TrainConfig
+
+    paths = sorted((PIPELINE / "train").rglob("*.yaml"))
+    assert len(paths) >= 15
+    for path in paths:
+        config = TrainConfig.from_yaml(path)
+        if config.model == "dcell" and "term_count" in path.stem:
+            assert config.dcell.gene_input == "term_count"
