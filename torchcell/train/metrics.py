@@ -59,6 +59,16 @@ def _rowwise_pearson(p: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return (p * t).sum(dim=1) / denominator  # NaN for a constant resample
 
 
+def _draws(n: int, resamples: int, generator: torch.Generator):
+    """Index tensors of ``resamples`` draws of n samples with replacement, 100 draws at a time."""
+    for start in range(0, resamples, 100):
+        yield torch.randint(n, (min(100, resamples - start), n), generator=generator)
+
+
+def _tails(level: float) -> torch.Tensor:
+    return torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.double)
+
+
 def bootstrap_ci(
     preds: list[torch.Tensor],
     true: torch.Tensor,
@@ -74,7 +84,6 @@ def bootstrap_ci(
     interval is that of the mean over seeds. Returns {label: {"mse": [lo, hi], "pearson": …}}.
     """
     generator = torch.Generator().manual_seed(seed)
-    tails = torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.double)
     out = {}
     for j, label in enumerate(labels):
         keep = ~torch.isnan(true[:, j])
@@ -85,36 +94,31 @@ def bootstrap_ci(
             out[label] = {"mse": [math.nan, math.nan], "pearson": [math.nan, math.nan]}
             continue
         mse, r = [], []
-        for start in range(0, resamples, 100):  # 100 resamples × n at a time
-            index = torch.randint(n, (min(100, resamples - start), n), generator=generator)
+        for index in _draws(n, resamples, generator):
             drawn = t[index]
             mse.append(sum(((p[index] - drawn) ** 2).mean(dim=1) for p in ps) / len(ps))
             r.append(sum(_rowwise_pearson(p[index], drawn) for p in ps) / len(ps))
         r_all = torch.cat(r)
         r_all = r_all[~torch.isnan(r_all)]
         out[label] = {
-            "mse": torch.quantile(torch.cat(mse), tails).tolist(),
-            "pearson": torch.quantile(r_all, tails).tolist() if r_all.numel() else [math.nan] * 2,
+            "mse": torch.quantile(torch.cat(mse), _tails(level)).tolist(),
+            "pearson": torch.quantile(r_all, _tails(level)).tolist()
+            if r_all.numel()
+            else [math.nan] * 2,
         }
     return out
 
 
 def paired_delta_ci(
-    preds: list[torch.Tensor],
-    reference: torch.Tensor,
-    true: torch.Tensor,
-    labels: list[str],
-    resamples: int = 1000,
-    seed: int = 0,
-    level: float = 0.95,
-) -> dict:
+    preds: list[torch.Tensor], reference: torch.Tensor, true: torch.Tensor, labels: list[str],
+    resamples: int = 1000, seed: int = 0, level: float = 0.95,
+) -> dict:  # fmt: skip
     """The MSE of a model (the mean over its seeds' ``preds``) minus that of ``reference`` (a
     null's (n, L) prediction), with a percentile interval over test samples drawn with
     replacement, both scored on each drawn set: a paired comparison, so the interval is that of
     the difference (an interval above 0 says the model is worse than the null on this test set;
     below 0, better). Returns {label: {"delta_mse": d, "ci": [lo, hi]}}."""
     generator = torch.Generator().manual_seed(seed)
-    tails = torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.double)
     out = {}
     for j, label in enumerate(labels):
         keep = ~torch.isnan(true[:, j])
@@ -122,14 +126,10 @@ def paired_delta_ci(
         # per sample: the seeds' mean squared error minus the null's
         loss = sum((p[keep, j].detach().double().cpu() - t) ** 2 for p in preds) / len(preds)
         gap = loss - (reference[keep, j].double() - t) ** 2
-        n = t.numel()
-        if n < 3:
+        if t.numel() < 3:
             out[label] = {"delta_mse": math.nan, "ci": [math.nan, math.nan]}
             continue
-        means = [
-            gap[torch.randint(n, (min(100, resamples - start), n), generator=generator)].mean(1)
-            for start in range(0, resamples, 100)
-        ]
-        ci = torch.quantile(torch.cat(means), tails).tolist()
+        means = torch.cat([gap[index].mean(1) for index in _draws(t.numel(), resamples, generator)])
+        ci = torch.quantile(means, _tails(level)).tolist()
         out[label] = {"delta_mse": float(gap.mean()), "ci": ci}
     return out
