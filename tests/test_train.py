@@ -261,3 +261,15 @@ def test_every_shipped_training_config_is_valid():
         config = TrainConfig.from_yaml(path)
         if config.model == "dcell" and "term_count" in path.stem:
             assert config.dcell.gene_input == "term_count"
+
+
+def test_distribution_plot_of_a_model_that_predicts_one_value(tmp_path):
+    """A model that learned little predicts one float32 value up to rounding: the histogram
+    has no 40 finite bins of its own range (a real DCell run ended in matplotlib's ValueError)."""
+    from torchcell.train.plots import plot_distributions
+
+    true = torch.linspace(0.5, 1.1, 200)[:, None]
+    pred = torch.full((200, 1), 0.9535)
+    pred[::7] = torch.nextafter(pred[::7], torch.tensor(2.0))  # one float32 step apart
+    out = plot_distributions(pred, true, ["fitness"], tmp_path / "d.png")
+    assert out.stat().st_size > 0

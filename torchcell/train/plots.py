@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from torchcell.train.metrics import pearson  # noqa: E402
@@ -79,8 +80,10 @@ def plot_distributions(
     fig, axes = plt.subplots(1, len(labels), figsize=(4 * len(labels), 3.5), squeeze=False)
     for j, (label, ax) in enumerate(zip(labels, axes[0], strict=True)):
         keep = _labelled(true, j)
-        t, p = true[keep, j].numpy(), pred[keep, j].float().numpy()
-        bins = 40 if t.size else 1
+        t, p = true[keep, j].double().numpy(), pred[keep, j].double().numpy()
+        # shared edges over both: a nearly constant prediction (a model that learned little)
+        # has no 40 finite bins of its own
+        bins = np.histogram_bin_edges(np.concatenate([t, p]), bins=40) if t.size else 1
         ax.hist(t, bins=bins, alpha=0.5, density=True, label="measured")
         ax.hist(p, bins=bins, alpha=0.5, density=True, label="predicted")
         ax.set_xlabel(label)
