@@ -202,6 +202,7 @@ def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data
     assert low < model["delta_mse"] < high
     null_row = next(r for r in rows if r["model"] == model["null"])
     assert model["delta_mse"] == pytest.approx(mean - null_row["mse"][0], abs=1e-6)
+    assert set(model["delta_mse_by_null"]) == set(val_mse)
     mean_row = next(r for r in rows if r["model"] == "mean")
     assert mean_row["n"] == model["n"] and mean_row["mse_ci"][0] < mean_row["mse"][0]
     for seed in (5, 6):  # runs are kept per seed, the split fixed by split_seed

@@ -68,11 +68,13 @@ def _model_rows(name: str, split: str, results: list[TrainResult], labels: list[
     for j, label in enumerate(labels):
         per_seed = [r.test[label] for r in results]
         null = best_null(results[0].baselines, label)
-        delta = {"delta_mse": float("nan"), "ci": [float("nan")] * 2}
-        if null is not None:
-            reference = results[0].baseline_test_pred[null]
-            delta = paired_delta_ci([p[:, [j]] for p in preds], reference[:, [j]], true[:, [j]],
-                                    [label])[label]  # fmt: skip
+        deltas = {  # against every competing null, paired; the best one's goes in the table
+            baseline: paired_delta_ci([p[:, [j]] for p in preds], reference[:, [j]],
+                                      true[:, [j]], [label])[label]
+            for baseline, reference in results[0].baseline_test_pred.items()
+            if baseline != ALL_SINGLES
+        }  # fmt: skip
+        delta = deltas.get(null, {"delta_mse": float("nan"), "ci": [float("nan")] * 2})
         rows.append(
             {
                 "model": name, "split": split, "label": label, "n": per_seed[0]["n"],
@@ -82,6 +84,7 @@ def _model_rows(name: str, split: str, results: list[TrainResult], labels: list[
                 "mse_ci": ci[label]["mse"], "pearson_ci": ci[label]["pearson"],
                 "per_seed": per_seed, "best_epochs": [r.best_epoch for r in results],
                 "null": null, "delta_mse": delta["delta_mse"], "delta_mse_ci": delta["ci"],
+                "delta_mse_by_null": deltas,
             }
         )  # fmt: skip
     return rows
