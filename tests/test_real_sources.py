@@ -231,7 +231,12 @@ def test_train_on_real_emap_scores_with_pair_nulls(sample_graph, tmp_path):
         "--model", "gene_set", "--epochs", "1", "--split", "held_out_pairs", "--no-progress",
     )  # fmt: skip
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert set(metrics["baselines"]) == {"mean", "additive ridge", "low-rank pairs"}
+    assert set(metrics["baselines"]) == {
+        "mean",
+        "additive ridge",
+        "low-rank pairs",
+        "gene-feature ridge",
+    }
     assert metrics["test"]["emap_score"]["n"] > 0
 
 

@@ -34,7 +34,8 @@ def test_train_writes_checkpoint_metrics_logs_and_plots(data, tmp_path):
     # random split the genes of validation samples were seen in training.
     assert metrics["val"]["fitness"]["pearson"] > 0.6
     assert set(metrics["baselines"]) == {
-        "mean", "multiplicative", "additive ridge", "low-rank pairs", "multiplicative (all singles)",
+        "mean", "multiplicative", "additive ridge", "low-rank pairs", "gene-feature ridge",
+        "multiplicative (all singles)",
     }  # fmt: skip
     assert metrics["baselines"]["mean"]["test"]["fitness"]["n"] == metrics["test"]["fitness"]["n"]
     doubles = metrics["test_by_size"]["2"]["fitness"]["n"]
@@ -151,7 +152,12 @@ def test_interaction_only_labels_with_the_distribution_loss(data, tmp_path):
     metrics = json.loads((tmp_path / "eps" / "metrics.json").read_text())
     assert set(metrics["test"]) == {"gene_interaction"}
     assert metrics["test"]["gene_interaction"]["n"] > 0
-    assert set(metrics["baselines"]) == {"mean", "additive ridge", "low-rank pairs"}
+    assert set(metrics["baselines"]) == {
+        "mean",
+        "additive ridge",
+        "low-rank pairs",
+        "gene-feature ridge",
+    }
     for baseline in metrics["baselines"].values():
         assert set(baseline["test"]) == {"gene_interaction"}
 
