@@ -81,7 +81,9 @@ def test_dcell_ontology_filter_as_published(dataset):
         assert all(onto.gene_sets[c] != onto.gene_sets[t] for c in onto.children[t])
     model = DCell(cell, 1, num_environments=len(dataset.manifest.environments))
     bound = max(float(g.weight.detach().abs().max()) for groups in model.strata for g in groups)
-    assert 0 < bound <= 0.001
+    # 0.001 as the weights hold it: float32's nearest value is 0.0010000000475, and uniform_
+    # draws land on it (in 12 of 20 seeds of 2e7 draws)
+    assert 0 < bound <= torch.tensor(0.001, dtype=torch.float32).item()
 
 
 def _dcell_term_by_term(model: DCell, batch) -> tuple[torch.Tensor, torch.Tensor]:
