@@ -141,8 +141,8 @@ class DCell(nn.Module):
         if self.term_count:  # (term, gene) of every term's own genes
             pairs = [(t, g) for t, genes in enumerate(onto.direct_genes) for g in genes]
             self.register_buffer("own_pairs", torch.tensor(pairs, dtype=torch.long).reshape(-1, 2))
-        n_state = len(onto.terms) if self.term_count else self.num_genes * k
-        zero = n_state  # a constant-zero input column that pads every group
+        # a constant-zero input column after the mutant state (per gene, or per term's count)
+        zero = len(onto.terms) if self.term_count else self.num_genes * k
         width = zero + 1
         self.widths = [neurons(s, min_neurons, neuron_fraction) for s in onto.sizes]
         columns: dict[int, list[int]] = {}  # term → its neurons' columns in the running source

@@ -196,6 +196,14 @@ class LowRankPairs:
         return out
 
 
+def _ridge_solve(xtx: torch.Tensor, xty: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Ridge weights from the normal equations of a design whose last column is the intercept
+    (not shrunk)."""
+    penalty = alpha * torch.eye(xtx.shape[0], dtype=torch.float64)
+    penalty[-1, -1] = 0.0
+    return torch.linalg.solve(xtx + penalty, xty)
+
+
 class AdditiveRidge:
     name = "additive ridge"
 
@@ -215,15 +223,13 @@ class AdditiveRidge:
     def fit(self, samples: Sequence[Genotype], y: torch.Tensor) -> AdditiveRidge:
         self.column = {g: k for k, g in enumerate(sorted({g for s in samples for g in s.genes}))}
         x = self._design(samples)
-        penalty = self.alpha * torch.eye(x.shape[1], dtype=torch.float64)
-        penalty[-1, -1] = 0.0  # the intercept is not shrunk
         self.weights = torch.zeros(x.shape[1], y.shape[1], dtype=torch.float64)
         for j in range(y.shape[1]):
             keep = ~torch.isnan(y[:, j])
             if not keep.any():
                 continue  # a label never measured in training: predict 0
             xk, yk = x[keep], y[keep, j].double()
-            self.weights[:, j] = torch.linalg.solve(xk.T @ xk + penalty, xk.T @ yk)
+            self.weights[:, j] = _ridge_solve(xk.T @ xk, xk.T @ yk, self.alpha)
         return self
 
     def predict(self, samples: Sequence[Genotype]) -> torch.Tensor:
@@ -276,9 +282,7 @@ class FeatureRidge:
             xty = torch.from_numpy(np.append(f.T @ (counts.T @ yk), yk.sum()))
             xtx = torch.from_numpy(xtx)
             for alpha, weights in self.weights_by_alpha.items():
-                penalty = alpha * torch.eye(width, dtype=torch.float64)
-                penalty[-1, -1] = 0.0  # the intercept is not shrunk
-                weights[:, j] = torch.linalg.solve(xtx + penalty, xty)
+                weights[:, j] = _ridge_solve(xtx, xty, alpha)
         self.weights = self.weights_by_alpha.get(self.alpha)
         if self.weights is None:
             raise ValueError(f"FeatureRidge alpha {self.alpha} is not in {self.ALPHA_GRID}")
