@@ -15,7 +15,8 @@ on nearly every resample, the paired interval of the difference does not hide th
 
 Runs go to ``OUT/SPLIT/NAME/seedS`` (NAME: the config file's stem, so two configs of one
 model, e.g. a variant, stay apart); the table to ``OUT/compare.md``, everything to
-``OUT/compare.json``.
+``OUT/compare.json``, both rewritten after every model (a compare cut off midway keeps the
+models that finished; the baselines' rows follow each split's last model).
 """
 
 from __future__ import annotations
@@ -135,12 +136,17 @@ def compare(
                     f"{results[-1].best_epoch}")  # fmt: skip
             rows += _model_rows(Path(config).stem, split, results, base.labels)
             last = results[0]
+            _write(out, rows, configs)  # after every model: a cut-off compare keeps what ran
         if last is not None:
             rows += _baseline_rows(split, last, base.labels)
+    _write(out, rows, configs)
+    return rows
+
+
+def _write(out: Path, rows: list[dict], configs: list[Path]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "compare.json", {"rows": rows, "configs": [str(c) for c in configs]}, indent=2)
     (out / "compare.md").write_text(markdown(rows) + "\n")
-    return rows
 
 
 def _interval(bounds) -> str:
