@@ -117,14 +117,20 @@ def _dcell_term_by_term(model: DCell, batch) -> tuple[torch.Tensor, torch.Tensor
 
 
 @pytest.mark.parametrize(
-    ("norm", "gene_input"), [("batch", "gene"), ("layer", "gene"), ("batch", "term_count")]
+    ("norm", "gene_input", "term_bias"),
+    [
+        ("batch", "gene", True),
+        ("layer", "gene", True),
+        ("batch", "term_count", True),
+        ("layer", "term_count", False),
+    ],
 )
-def test_dcell_stratum_batched_equals_term_by_term(dataset, batch, norm, gene_input):
+def test_dcell_stratum_batched_equals_term_by_term(dataset, batch, norm, gene_input, term_bias):
     torch.manual_seed(0)
     model = DCell(
         dataset.cell_graph, 2, num_environments=len(dataset.manifest.environments), norm=norm,
         init_bound=None,  # weights large enough that a misplaced one shows
-        gene_input=gene_input,
+        gene_input=gene_input, term_bias=term_bias,
     )  # fmt: skip
     assert len(model.placement) == len(model.ontology.terms)
     assert sum(len(groups) for groups in model.strata) < len(model.ontology.terms)  # batched
@@ -173,6 +179,45 @@ def test_published_dcell_never_learns_about_a_gene_training_does_not_mutate(data
             assert terms_moved == own
             unseen = {g for t in own for g in model.ontology.direct_genes[t]} - mutated
             assert unseen, "terms the batch trains also hold genes the batch never mutates"
+
+
+def test_dcell_without_term_bias_keeps_unperturbed_terms_at_zero_through_training(dataset, batch):
+    """The wildtype-zero variant: after training steps, a term with no mutant gene under it
+    still outputs exactly zero (its auxiliary output is its bias), and a term over a mutant
+    does not. With biases (as published), unperturbed terms carry a learned constant."""
+    n_env = len(dataset.manifest.environments)
+    state = perturbed_genes(batch, len(dataset.cell_graph.genes))
+    for term_bias in (False, True):
+        torch.manual_seed(0)
+        model = DCell(
+            dataset.cell_graph, 1, num_environments=n_env, norm="layer",
+            gene_input="term_count", term_bias=term_bias,
+        )  # fmt: skip
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+        for _ in range(3):
+            out = model(batch)
+            loss = (out.pred**2).mean() + ((out.auxiliary - 1) ** 2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            aux = model(batch).auxiliary[..., 0]  # (B, terms without the root)
+        onto = model.ontology
+        bias = torch.stack(
+            [
+                model.strata[s][g].aux_bias[i, 0]
+                for s, g, i in map(model.placement.get, range(aux.shape[1]))
+            ]
+        )
+        touched = torch.stack(
+            [state[:, sorted(onto.gene_sets[t])].any(1) for t in range(aux.shape[1])], dim=1
+        )
+        assert touched.any() and (~touched).any()
+        at_bias = aux == bias
+        if term_bias:
+            assert not at_bias[~touched].all()
+        else:
+            assert at_bias[~touched].all() and not at_bias[touched].any()
 
 
 def test_dcell_returns_one_auxiliary_output_per_term(dataset, batch):

@@ -28,6 +28,13 @@ per gene. As published, a gene's columns get a gradient only from samples that m
 for a gene no training sample mutates (held-out genes) they stay at their U(±0.001) start and
 its deletion predicts ≈ the wildtype; with counts, a gene acts through the weights of the terms
 annotated with it, learned from those terms' other genes.
+
+``term_bias=False`` (a named variant, with layer norm): no bias in a term's Linear or norm, so a
+term with no mutant gene under it outputs exactly zero and a term's state is its deviation
+from the wildtype. With biases, every term soon carries a learned constant (its wildtype
+state) of the same size as the change one mutant makes; each level up mixes one changed
+child with many constant ones, and a single mutant's signal at the root shrinks to where the
+head reads only the mean (real single-mutant fitness: validation MSE at the mean's).
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ class _TermGroup(nn.Module):
         zero: int,
         norm: str,
         init_bound: float | None,
+        bias: bool = True,
     ):
         super().__init__()
         t, d, o = len(inputs), max(map(len, inputs)), max(widths)
@@ -70,13 +78,15 @@ class _TermGroup(nn.Module):
         self.register_buffer("index", index)
         self.register_buffer("mask", mask)
         self.weight = nn.Parameter(weight)
-        self.bias = nn.Parameter(torch.zeros(t, o))
+        # without bias (layer norm only), a term whose input is zero outputs exactly zero
+        shift = nn.Parameter if bias else (lambda x: nn.Buffer(x))
+        self.bias = shift(torch.zeros(t, o))
         self.norm_kind = norm
         if norm == "batch":
             self.norm = nn.BatchNorm1d(t * o)
         else:  # "layer": over each term's own neurons, the same in training and evaluation
             self.norm_weight = nn.Parameter(torch.ones(t, o))
-            self.norm_bias = nn.Parameter(torch.zeros(t, o))
+            self.norm_bias = shift(torch.zeros(t, o))
         aux_bound = init_bound or 1 / math.sqrt(o)
         self.aux_weight = nn.Parameter(
             torch.empty(t, o, num_labels).uniform_(-aux_bound, aux_bound) * mask[..., None]
@@ -121,12 +131,16 @@ class DCell(nn.Module):
         merge_redundant: bool = True,
         init_bound: float | None = 0.001,
         gene_input: str = "gene",
+        term_bias: bool = True,
     ):
         """``init_bound``: weights start U(±bound) (0.001 as published); None: U(±1/√fan_in).
-        ``gene_input``: "gene" (as published) or "term_count" (see the module docstring)."""
+        ``gene_input``: "gene" (as published) or "term_count" (see the module docstring).
+        ``term_bias=False``: the wildtype-zero variant (see the module docstring)."""
         super().__init__()
         if gene_input not in ("gene", "term_count"):
             raise ValueError(f"unknown DCell gene_input {gene_input!r}")
+        if not term_bias and norm != "layer":
+            raise ValueError("DCell term_bias false needs norm 'layer' (BatchNorm re-centres)")
         if gene_input == "term_count" and gene_embedding:
             raise ValueError("DCell gene_embedding needs gene_input 'gene'")
         self.num_genes = len(cell.genes)
@@ -170,6 +184,7 @@ class DCell(nn.Module):
                     zero,
                     norm,
                     init_bound,
+                    term_bias,
                 )
                 o = group.mask.shape[1]
                 for i, t in enumerate(members):

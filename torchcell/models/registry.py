@@ -42,6 +42,7 @@ def build_model(
             cell, num_labels, c.min_genes, c.min_neurons, c.neuron_fraction, c.gene_embedding,
             num_environments=n_env, norm=c.norm, exclude_evidence=tuple(c.exclude_evidence),
             merge_redundant=c.merge_redundant, init_bound=c.init_bound, gene_input=c.gene_input,
+            term_bias=c.term_bias,
         )  # fmt: skip
     if config.model == "dango":
         c = config.dango

@@ -63,6 +63,11 @@ class DCellConfig(_Strict):
         "training sample mutates keeps its initial weights); term_count: a term reads how many "
         "of its own genes are mutant (a variant that speaks for held-out genes)",
     )
+    term_bias: bool = Field(
+        True,
+        description="false: no bias in a term's Linear and layer norm, so an unperturbed term "
+        "outputs zero (a variant; needs norm layer)",
+    )
     norm: Literal["layer", "batch"] = Field(
         "batch",
         description="batch: BatchNorm as published; layer: per term over its neurons, "
