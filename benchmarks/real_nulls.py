@@ -35,7 +35,9 @@ def main() -> None:
     scores, _ = baseline_metrics(data, columns, args.labels)
     seconds = time.perf_counter() - start
     sizes = {k: len(v) for k, v in data.indices.items()}
-    print(f"{args.dataset} · {args.split} (split_seed {args.split_seed}) · {sizes} · {seconds:.0f} s")
+    print(
+        f"{args.dataset} · {args.split} (split_seed {args.split_seed}) · {sizes} · {seconds:.0f} s"
+    )
     print("| null | label | n test | val MSE | test MSE | test MSE 95% CI | test Pearson |")
     print("|---|---|---|---|---|---|---|")
     for name, score in scores.items():

@@ -228,7 +228,9 @@ def test_compare_writes_each_finished_model_before_the_next_trains(data, tmp_pat
 
     def log(line: str) -> None:  # called once the second model's seed has trained
         if line.startswith("gene_set_again"):
-            seen.append({r["model"] for r in json.loads((out / "compare.json").read_text())["rows"]})
+            seen.append(
+                {r["model"] for r in json.loads((out / "compare.json").read_text())["rows"]}
+            )
 
     compare([first, second], ["held_out_genes"], seeds=1, out=out, log=log)
     assert seen == [{"gene_set"}]  # a cut-off compare keeps the first model's rows
