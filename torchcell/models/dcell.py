@@ -79,7 +79,7 @@ class _TermGroup(nn.Module):
         self.register_buffer("mask", mask)
         self.weight = nn.Parameter(weight)
         # without bias (layer norm only), a term whose input is zero outputs exactly zero
-        shift = nn.Parameter if bias else (lambda x: nn.Buffer(x))
+        shift = nn.Parameter if bias else nn.Buffer
         self.bias = shift(torch.zeros(t, o))
         self.norm_kind = norm
         if norm == "batch":
