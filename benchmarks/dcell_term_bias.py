@@ -20,7 +20,6 @@ from pathlib import Path
 import torch
 
 from torchcell.cell.datamodule import CellDataModule
-from torchcell.cell.processors import PerturbationRepresentation
 from torchcell.losses import dcell_loss
 from torchcell.models import DCell
 
@@ -28,27 +27,20 @@ from torchcell.models import DCell
 def run(data: CellDataModule, term_bias: bool, steps: int, every: int = 25) -> None:
     torch.manual_seed(0)
     column = data.dataset.labels.index("fitness")
-    train, val = data.indices["train"], data.indices["val"]
-    mean, sd = data.y[train, column].mean(), data.y[train, column].std()
-    z = (data.y[:, column] - mean) / sd
-    collate = PerturbationRepresentation(data.dataset.cell_graph).collate
-
-    def batch(indices):
-        return collate([data.dataset.record(int(i)) for i in indices])
-
+    z = data.standardizer.transform(data.y)[:, column]  # mean and SD of the training part
     model = DCell(
         data.dataset.cell_graph, 1, num_environments=len(data.dataset.manifest.environments),
         norm="layer", init_bound=None, gene_input="term_count", term_bias=term_bias,
     )  # fmt: skip
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-    print(f"term_bias {term_bias}: mean predictor's validation MSE {(z[val] ** 2).mean():.4f}")
-    order, step, start = torch.Generator().manual_seed(0), 0, time.perf_counter()
+    val_z = z[data.indices["val"]]
+    print(f"term_bias {term_bias}: mean predictor's validation MSE {(val_z**2).mean():.4f}")
+    step, start = 0, time.perf_counter()
     while step < steps:
-        permuted = train[torch.randperm(len(train), generator=order)]
-        for low in range(0, len(permuted) - 63, 64):
-            indices = permuted[low : low + 64]
-            out = model(batch(indices))
-            loss = dcell_loss(out.pred, out.auxiliary, z[indices][:, None], alpha=0.3)
+        for batch in data.loader("train"):  # shuffled by the data module's seed
+            out = model(batch)
+            target = data.standardizer.transform(batch.y)[:, column : column + 1]
+            loss = dcell_loss(out.pred, out.auxiliary, target, alpha=0.3)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -56,13 +48,11 @@ def run(data: CellDataModule, term_bias: bool, steps: int, every: int = 25) -> N
             if step % every == 0:
                 model.eval()
                 with torch.no_grad():
-                    pred = torch.cat(
-                        [model(batch(val[i : i + 128])).pred[:, 0] for i in range(0, len(val), 128)]
-                    )
+                    pred = torch.cat([model(b).pred[:, 0] for b in data.loader("val")])
                 model.train()
-                r = torch.corrcoef(torch.stack([pred, z[val]]))[0, 1]
+                r = torch.corrcoef(torch.stack([pred, val_z]))[0, 1]
                 print(
-                    f"  step {step}: validation MSE {((pred - z[val]) ** 2).mean():.4f}, "
+                    f"  step {step}: validation MSE {((pred - val_z) ** 2).mean():.4f}, "
                     f"Pearson {r:.3f}, prediction SD {pred.std():.3f} "
                     f"({time.perf_counter() - start:.0f} s)",
                     flush=True,
@@ -79,7 +69,7 @@ def main() -> None:
     parser.add_argument("--term-bias", choices=["both", "false", "true"], default="both")
     args = parser.parse_args()
     settings = {"both": (False, True), "false": (False,), "true": (True,)}[args.term_bias]
-    data = CellDataModule(args.dataset, split="held_out_genes", seed=0)
+    data = CellDataModule(args.dataset, split="held_out_genes", batch_size=64, seed=0, shuffle_seed=0)
     for term_bias in settings:
         run(data, term_bias, args.steps, args.every)
 
