@@ -69,7 +69,9 @@ def main() -> None:
     parser.add_argument("--term-bias", choices=["both", "false", "true"], default="both")
     args = parser.parse_args()
     settings = {"both": (False, True), "false": (False,), "true": (True,)}[args.term_bias]
-    data = CellDataModule(args.dataset, split="held_out_genes", batch_size=64, seed=0, shuffle_seed=0)
+    data = CellDataModule(
+        args.dataset, split="held_out_genes", batch_size=64, seed=0, shuffle_seed=0
+    )
     for term_bias in settings:
         run(data, term_bias, args.steps, args.every)
 

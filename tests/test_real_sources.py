@@ -240,6 +240,43 @@ def test_train_on_real_emap_scores_with_pair_nulls(sample_graph, tmp_path):
     assert metrics["test"]["emap_score"]["n"] > 0
 
 
+def test_demo_trains_on_the_real_sga_pipeline_scores(sample_graph, tmp_path):
+    """`make demo`'s dataset and config: the sample's real τ-SGA output materialized, every
+    scored triple of the screen file in it with its τ (replicate strains of one genotype merged
+    by their mean, so the record's τ lies within the file's values), then the demo's model."""
+    from torchcell.cell.dataset import Neo4jCellDataset
+
+    out = tmp_path / "sga"
+    run_tc(
+        "materialize-dataset",
+        str(PIPELINE / "datasets/sga_public_trigenic.yaml"),
+        "--out",
+        str(out),
+    )
+    data = Neo4jCellDataset(out)
+    tau = data.labels.index("gene_interaction")
+    records: dict[frozenset[str], list[float]] = {}
+    for i in range(data.len()):
+        r = data.record(i)
+        if len(r.genes) == 3 and r.labels[tau] is not None:
+            records.setdefault(frozenset(data.genes[g] for g in r.genes), []).append(r.labels[tau])
+    scored: dict[frozenset[str], list[float]] = {}
+    for row in SCREEN.read_text().splitlines()[1:]:
+        query, array, score = row.split("\t")[:3]
+        genes = [s.rsplit("_", 1)[0] for s in (*query.split("+"), array)]
+        if "YDL227C" not in genes and score != "NaN":
+            scored.setdefault(frozenset(genes), []).append(float(score))
+    assert len(scored) > 500 and set(records) == set(scored)
+    for genes, values in records.items():
+        assert all(min(scored[genes]) <= v <= max(scored[genes]) for v in values), genes
+    run_tc(
+        "train", str(PIPELINE / "train/demo.yaml"), "--dataset", str(out),
+        "--output", str(tmp_path / "run"), "--epochs", "1", "--no-progress",
+    )  # fmt: skip
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["test_by_size"]["3"]["gene_interaction"]["n"] > 0
+
+
 def test_a_header_only_screen_file_is_reported(tmp_path):
     from torchcell.graphdb.build import build_shard, finalize
 

@@ -25,7 +25,8 @@ app = typer.Typer(
         "datasets from it, and train models that predict what gene deletions do to a cell.\n\n"
         "Typical run on the bundled sample:\n\n"
         "  tc db start\n\n  tc build-db\n\n"
-        "  tc materialize-dataset pipeline/datasets/costanzo2016_sample.yaml\n\n"
+        "  tc materialize-dataset pipeline/datasets/sga_public_trigenic.yaml "
+        "--out runs/datasets/sga_public_trigenic_sample\n\n"
         "  tc train pipeline/train/demo.yaml"
     ),
     no_args_is_help=True,
@@ -355,7 +356,7 @@ def fetch_sources_cmd(
 @app.command("materialize-dataset")
 def materialize_dataset(
     spec: Path = typer.Argument(
-        ..., help="Dataset spec YAML, e.g. pipeline/datasets/costanzo2016_sample.yaml."
+        ..., help="Dataset spec YAML, e.g. pipeline/datasets/sga_public_trigenic.yaml."
     ),
     out: Path = typer.Option(None, help="Output folder (default: runs/datasets/<spec name>)."),
     nodes: int = NODES,
@@ -381,7 +382,7 @@ def materialize_dataset(
     Rerunning the same command finishes an interrupted run: complete shards are kept, partial
     ones are redone.
 
-    Example: tc materialize-dataset pipeline/datasets/costanzo2016_sample.yaml --nodes 4
+    Example: tc materialize-dataset pipeline/datasets/sga_public_trigenic.yaml --nodes 4
     """
     import os
 
@@ -439,7 +440,7 @@ def jobs_status(
     A failed shard leaves the afterok finalize job pending forever; this cancels it and says so.
     Rerun the stage's command with --resume to resubmit only the unfinished shards.
 
-    Example: tc jobs status runs/datasets/costanzo2016_sample
+    Example: tc jobs status runs/datasets/sga_public_trigenic_sample
     """
     from torchcell.executors import slurm
 
@@ -475,7 +476,7 @@ app.add_typer(dataset_app, name="dataset")
 def dataset_verify(root: Path = typer.Argument(..., help="A materialized dataset folder.")) -> None:
     """Check every shard and the cell graph against the manifest's counts and sha256.
 
-    Example: tc dataset verify runs/datasets/costanzo2016_sample
+    Example: tc dataset verify runs/datasets/sga_public_trigenic_sample
     """
     from torchcell.store.materialize import verify
 
