@@ -419,7 +419,9 @@ def copy_costanzo2010(data: Path, out: Path) -> set[str]:
     lines = (data / "genetic/costanzo2010_rawdata_sample_2queries.tsv").read_text().splitlines()
     known = genome_names(data / "sgd/SGD_features.tab.gz")
     body = [ln for ln in lines[1:] if {ln.split("\t")[i].split("_")[0] for i in (0, 2)} <= known]
-    print(f"costanzo2010: {len(lines) - 1 - len(body)} rows name ORFs not in SGD_features, left out")
+    print(
+        f"costanzo2010: {len(lines) - 1 - len(body)} rows name ORFs not in SGD_features, left out"
+    )
     (out / "sgadata_costanzo2009_rawdata_101120_sample.txt").write_text("\n".join(body) + "\n")
     return {ln.split("\t")[i].split("_")[0] for ln in body for i in (0, 2)}
 
@@ -427,7 +429,10 @@ def copy_costanzo2010(data: Path, out: Path) -> set[str]:
 def subset_string(data: Path, out: Path, genes: set[str]) -> int:
     src = data / "interactions/string_4932.protein.actions.v11.0.txt.gz"
     n = 0
-    with gzip.open(src, "rt") as fin, (out / "4932.protein.actions.v11.0_sample.txt").open("w") as fout:
+    with (
+        gzip.open(src, "rt") as fin,
+        (out / "4932.protein.actions.v11.0_sample.txt").open("w") as fout,
+    ):
         fout.write(fin.readline())
         for line in fin:
             a, b = line.split("\t")[:2]
