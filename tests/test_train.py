@@ -218,24 +218,29 @@ def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data
     assert "| Pearson 95% CI |" in (out / "compare.md").read_text().splitlines()[0]
 
 
-def test_compare_writes_each_finished_model_before_the_next_trains(data, tmp_path):
+def test_compare_writes_each_finished_model_and_split_before_the_next_trains(data, tmp_path):
     from torchcell.train.compare import compare
 
     first = _gene_set_config(tmp_path, data, "")
     second = first.with_name("gene_set_again.yaml")
     second.write_text(first.read_text())
-    out, seen = tmp_path / "compare", []
+    out, seen = tmp_path / "compare", {}
 
-    def log(line: str) -> None:  # called once the second model's seed has trained
-        if line.startswith("gene_set_again"):
-            seen.append(
-                {r["model"] for r in json.loads((out / "compare.json").read_text())["rows"]}
-            )
+    def log(line: str) -> None:  # called once a model's seed has trained, before it is written
+        written = out / "compare.json"
+        rows = json.loads(written.read_text())["rows"] if written.exists() else []
+        seen[line.split(",")[0]] = {(r["model"], r["split"]) for r in rows}
 
-    compare([first, second], ["held_out_genes"], seeds=1, out=out, log=log)
-    assert seen == [{"gene_set"}]  # a cut-off compare keeps the first model's rows
+    compare([first, second], ["held_out_genes", "random"], seeds=1, out=out, log=log)
+    # a cut-off compare keeps the models that finished, and a finished split's nulls
+    assert seen["gene_set_again on held_out_genes"] == {("gene_set", "held_out_genes")}
+    assert {("gene_set_again", "held_out_genes"), ("mean", "held_out_genes")} <= seen[
+        "gene_set on random"
+    ]
     rows = json.loads((out / "compare.json").read_text())["rows"]
-    assert {"gene_set", "gene_set_again", "mean"} <= {r["model"] for r in rows}
+    assert {("gene_set_again", "random"), ("mean", "random")} <= {
+        (r["model"], r["split"]) for r in rows
+    }
 
 
 def test_sweep_searches_on_validation_resumes_and_writes_the_best_config(data, tmp_path):

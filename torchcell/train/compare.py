@@ -15,8 +15,8 @@ on nearly every resample, the paired interval of the difference does not hide th
 
 Runs go to ``OUT/SPLIT/NAME/seedS`` (NAME: the config file's stem, so two configs of one
 model, e.g. a variant, stay apart); the table to ``OUT/compare.md``, everything to
-``OUT/compare.json``, both rewritten after every model (a compare cut off midway keeps the
-models that finished; the baselines' rows follow each split's last model).
+``OUT/compare.json``, both rewritten after every model and after each split's baselines (a
+compare cut off midway keeps the models and the splits that finished).
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def compare(
             _write(out, rows, configs)  # after every model: a cut-off compare keeps what ran
         if last is not None:
             rows += _baseline_rows(split, last, base.labels)
-    _write(out, rows, configs)
+            _write(out, rows, configs)  # and the split's nulls before the next split trains
     return rows
 
 
