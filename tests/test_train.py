@@ -175,8 +175,9 @@ def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data
     config = _gene_set_config(tmp_path, data, "seed: 5\nsplit_seed: 1\n")
     out = tmp_path / "compare"
     result = run_tc(
-        "compare", str(config), "--split", "held_out_genes", "--seeds", "2", "--out", str(out)
-    )
+        "compare", str(config), "--split", "held_out_genes", "--seeds", "2", "--out", str(out),
+        "--accelerator", "auto",  # reaches every run (auto: the GPU where there is one)
+    )  # fmt: skip
     assert "seed 6: best epoch" in result.stdout
     rows = json.loads((out / "compare.json").read_text())["rows"]
     model = next(r for r in rows if r["model"] == "gene_set")
@@ -215,6 +216,7 @@ def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data
         run = out / "held_out_genes" / "gene_set" / f"seed{seed}"
         saved = json.loads((run / "metrics.json").read_text())
         assert saved["config"]["seed"] == seed and saved["config"]["split_seed"] == 1
+        assert saved["config"]["accelerator"] == "auto"
     assert "| Pearson 95% CI |" in (out / "compare.md").read_text().splitlines()[0]
 
 

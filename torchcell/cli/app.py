@@ -496,3 +496,7 @@ training.register(app)
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":  # python -m torchcell.cli.app, where `tc` is not installed
+    main()

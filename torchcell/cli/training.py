@@ -202,13 +202,16 @@ def register(app: typer.Typer) -> None:
         split_seed: int = typer.Option(None, help="Override every config's split_seed."),
         epochs: int = typer.Option(None, help="Override every config's epochs."),
         out: Path = typer.Option(Path("runs/compare"), help="Folder for the runs and compare.md."),
+        accelerator: str = typer.Option(None, help="Override every config's accelerator."),
     ) -> None:
         """Train every config SEEDS times on every split (one fixed split each) and print one
         table: mean ± SD over seeds and bootstrap intervals, models beside the baselines."""
         from torchcell.train.compare import HEADER, compare, table_rows
 
         with user_errors():
-            rows = compare(configs, split, seeds, split_seed, epochs, out, log=console.print)
+            rows = compare(
+                configs, split, seeds, split_seed, epochs, out, console.print, accelerator
+            )
         table = Table(title="test metrics (checkpoints chosen on validation)")
         for column in HEADER:
             table.add_column(column, justify="left" if column in HEADER[:3] else "right")

@@ -38,7 +38,7 @@ def propagate(
 def inverse_degree(index: torch.Tensor, size: int, weight: torch.Tensor | None = None):
     """1 / (Σ weight) per node, gathered back onto each edge (mean aggregation weights)."""
     weight = torch.ones_like(index, dtype=torch.float) if weight is None else weight
-    degree = torch.zeros(size, dtype=torch.float).index_add_(0, index, weight)
+    degree = torch.zeros(size, dtype=torch.float, device=index.device).index_add_(0, index, weight)
     return 1.0 / degree.clamp_min(1e-12)
 
 

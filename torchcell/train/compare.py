@@ -117,14 +117,19 @@ def compare(
     epochs: int | None = None,
     out: Path = Path("runs/compare"),
     log: Callable[[str], None] = print,
+    accelerator: str | None = None,
 ) -> list[dict]:
-    """Train every config ``seeds`` times on every split; return (and write) the rows."""
+    """Train every config ``seeds`` times on every split; return (and write) the rows.
+
+    ``split_seed``, ``epochs`` and ``accelerator`` override every config's (None: keep)."""
     rows: list[dict] = []
     out = Path(out)
     for split in splits:
         last = None
         for config in configs:
-            base = TrainConfig.from_yaml(config, split=split, epochs=epochs, split_seed=split_seed)
+            base = TrainConfig.from_yaml(
+                config, split=split, epochs=epochs, split_seed=split_seed, accelerator=accelerator
+            )
             results = []
             for offset in range(seeds):
                 seed = base.seed + offset
