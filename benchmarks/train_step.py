@@ -131,7 +131,7 @@ def main() -> None:
         ),
         ("dcell", dcell, args.steps),
         ("dcell, term by term", TermByTermDCell(cell, labels, args.min_genes), args.baseline_steps),
-        ("dango", Dango(cell, labels, embeddings), args.steps),
+        ("dango", Dango(cell, labels, {"embeddings": embeddings}), args.steps),
     ):
         rates[name] = step_rate(model, batches, device, steps)
         print(f"{name:<42} {rates[name]:>10,.1f} samples/s")
