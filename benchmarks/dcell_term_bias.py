@@ -36,8 +36,9 @@ def run(data: CellDataModule, term_bias: bool, steps: int, every: int = 25) -> N
     val_z = z[data.indices["val"]]
     print(f"term_bias {term_bias}: mean predictor's validation MSE {(val_z**2).mean():.4f}")
     step, start = 0, time.perf_counter()
+    train = data.loader("train")  # one loader: each pass draws a new order from its generator
     while step < steps:
-        for batch in data.loader("train"):  # shuffled by the data module's seed
+        for batch in train:
             out = model(batch)
             target = data.standardizer.transform(batch.y)[:, column : column + 1]
             loss = dcell_loss(out.pred, out.auxiliary, target, alpha=0.3)
