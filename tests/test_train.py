@@ -307,3 +307,21 @@ def test_distribution_plot_of_a_model_that_predicts_one_value(tmp_path):
     pred[::7] = torch.nextafter(pred[::7], torch.tensor(2.0))  # one float32 step apart
     out = plot_distributions(pred, true, ["fitness"], tmp_path / "d.png")
     assert out.stat().st_size > 0
+
+
+def test_training_path_needs_no_source_parsers():
+    """A GPU image without polars or cobra (the build's parsers) can still train: the modules
+    `tc train` loads import neither (materialize's DatasetSpec once pulled them in)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "for name in ('polars', 'cobra', 'openpyxl', 'optuna'): sys.modules[name] = None\n"
+        "import torchcell.cli.app, torchcell.train.loop, torchcell.train.compare\n"
+        "from torchcell.store.materialize import require_intact\n"
+        "from torchcell.cell.datamodule import CellDataModule\n"
+        "import torchcell.models\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
