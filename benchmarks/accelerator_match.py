@@ -40,7 +40,9 @@ def train(config: Path, accelerator: str, epochs: int, out: Path) -> tuple[dict,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("config", nargs="?", type=Path, default=Path("pipeline/train/hetero_cell.yaml"))
+    parser.add_argument(
+        "config", nargs="?", type=Path, default=Path("pipeline/train/hetero_cell.yaml")
+    )
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=Path("runs/accelerator_match"))
     args = parser.parse_args()
