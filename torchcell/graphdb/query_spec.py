@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from torchcell.config_files import read_yaml
 from torchcell.errors import TorchCellError
 from torchcell.schema import PerturbationKind
-from torchcell.sources.registry import dataset_scales
 from torchcell.store.replicates import STORED_LABELS
 
 BUCKETS = 1 << 32
@@ -80,6 +79,10 @@ class DatasetSpec(BaseModel):
                 "labels mix two interaction scales: emap_score (E-MAP S-score) and "
                 f"{sorted(SGA_SCALE & set(self.labels))} (SGA ε); make one dataset per scale"
             )
+        # here, not at import: the registry loads every source parser (polars, cobra), which
+        # whoever only reads a materialized dataset's spec (training) need not have
+        from torchcell.sources.registry import dataset_scales
+
         scales = dataset_scales(self.datasets)
         if len(set(scales.values())) > 1:
             raise ValueError(

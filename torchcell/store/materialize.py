@@ -19,7 +19,6 @@ import json
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import lmdb
 import numpy as np
@@ -30,14 +29,12 @@ from torchcell.errors import TorchCellError
 from torchcell.executors.faults import die, planned_fault
 from torchcell.executors.stage import Stage
 from torchcell.graphdb.connection import Neo4jSettings, open_driver
+from torchcell.graphdb.query_spec import DatasetSpec
 from torchcell.schema import PERTURBATION_KINDS
 from torchcell.store.manifest import CELL_GRAPH, GENES, Manifest
 from torchcell.store.records import StoredExperiment
 from torchcell.store.replicates import merge
 from torchcell.store.shard import open_shard, shard_name, write_shard
-
-if TYPE_CHECKING:  # the spec pulls in the source parsers (polars, cobra): not for training
-    from torchcell.graphdb.query_spec import DatasetSpec
 
 LAYOUT = "layout.json"
 FETCH_SIZE = 5_000
@@ -127,8 +124,6 @@ def materialize_shard(settings: Neo4jSettings, out: Path, index: int, count: int
     if done is not None:
         return done
     layout = json.loads((out / LAYOUT).read_text())
-    from torchcell.graphdb.query_spec import DatasetSpec
-
     spec = DatasetSpec.model_validate(layout["spec"])
     genes = {g: i for i, g in enumerate(json.loads((out / GENES).read_text()))}
     environments = {v: i for i, v in enumerate(layout["environments"])}
@@ -216,8 +211,6 @@ def finalize(out: Path) -> Manifest:
             f"shard(s) {', '.join(map(str, missing))} of {count} in {out} are missing or incomplete; "
             "rerun the same command to finish them (complete shards are kept)"
         )
-    from torchcell.graphdb.query_spec import DatasetSpec
-
     spec = DatasetSpec.model_validate(layout["spec"])
     manifest = Manifest(
         name=spec.name,
