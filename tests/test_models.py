@@ -311,6 +311,26 @@ def test_perturbed_encoder_changes_a_neighbours_state_and_wildtype_variant_does_
     assert model.encode()["gene"].shape == (len(cell.genes), 16)
 
 
+def test_perturbed_encoder_in_training_differs_from_the_wildtype_only_where_deletion_reaches(
+    dataset,
+):
+    """Dropout masks are shared by the cells of a batch: with independent ones every gene of a
+    perturbed cell would differ from the wildtype's by noise, and the Δ pooling with it."""
+    cell = dataset.cell_graph
+    gene = int(cell.physical[0, 0])
+    removed = torch.zeros(1, len(cell.genes), dtype=torch.bool)
+    removed[0, gene] = True
+    torch.manual_seed(0)
+    model = HeteroCell(cell, 1, hidden=16, dropout=0.5).train()
+    keep = {"gene": torch.cat([torch.ones(1, len(cell.genes)), (~removed).float()]).T}
+    with torch.no_grad():
+        states = model.encode(keep)["gene"].transpose(0, 1)
+        again = model.encode(keep)["gene"].transpose(0, 1)
+    moved = (states[1] - states[0]).abs().sum(dim=1)
+    assert (moved > 0).any() and (moved == 0).float().mean() > 0.5
+    assert not torch.allclose(states, again)  # dropout is on: each call draws new masks
+
+
 def test_hetero_cell_encoders_agree_without_perturbation_and_differ_with(dataset, batch):
     n_env = len(dataset.manifest.environments)
     torch.manual_seed(0)

@@ -9,7 +9,8 @@
    make false (``CellGraph.reaction_removed``): their states are zero after the input and
    after every layer, so they send no messages, and a dead reaction's hyperedge reaches no
    metabolite. Edge normalizations stay the wildtype's. Deleting a gene therefore changes its
-   neighbours' states, and through them the cell's.
+   neighbours' states, and through them the cell's. In training all cells share one dropout
+   mask (``shared_dropout``): a node the deletion does not reach keeps the wildtype's state.
    ``encoder="wildtype"`` (cheaper variant): message passing once on the wildtype; the
    perturbation only removes the deleted genes and dead reactions from the pooling, so no other
    gene's state changes and the pooled difference is nearly additive in the deletions.

@@ -14,6 +14,8 @@
   stoichiometric hypergraph, with residual connections and layer norm per node type. Node
   states are (N, D) for one cell or node-major (N, S, D) for S cells that share the
   wildtype's edges; per-cell node masks take deleted genes and dead reactions out of a cell.
+  Dropout draws one mask per node and feature, shared by the S cells (``shared_dropout``), so
+  in training the perturbed cells differ from the wildtype by their deletions, not by noise.
 """
 
 from __future__ import annotations
@@ -40,6 +42,20 @@ def inverse_degree(index: torch.Tensor, size: int, weight: torch.Tensor | None =
     weight = torch.ones_like(index, dtype=torch.float) if weight is None else weight
     degree = torch.zeros(size, dtype=torch.float, device=index.device).index_add_(0, index, weight)
     return 1.0 / degree.clamp_min(1e-12)
+
+
+def shared_dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """Dropout of (N, D) or node-major (N, S, D) states with one mask for all S cells.
+
+    HeteroCell reads the difference of pooled wildtype and perturbed states; independent masks
+    per cell would put dropout noise into every node's difference (at initialization ~30 × the
+    deletions' signal on the real cell graph), a shared mask leaves the deletions' alone.
+    """
+    if not training or p == 0.0:
+        return x
+    shape = (x.shape[0], 1, x.shape[-1]) if x.dim() == 3 else x.shape
+    keep = torch.empty(shape, device=x.device, dtype=x.dtype).bernoulli_(1.0 - p)
+    return x * keep / (1.0 - p)
 
 
 class EdgeSets(nn.Module):
@@ -151,10 +167,11 @@ class HeteroCellLayer(nn.Module):
         self.norm = nn.ModuleDict(
             {t: nn.LayerNorm(dim) for t in ("gene", "reaction", "metabolite")}
         )
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = dropout
 
     def _update(self, node_type: str, h: torch.Tensor, message: torch.Tensor) -> torch.Tensor:
-        return self.norm[node_type](h + self.dropout(nn.functional.gelu(message)))
+        message = shared_dropout(nn.functional.gelu(message), self.dropout, self.training)
+        return self.norm[node_type](h + message)
 
     def forward(
         self,
