@@ -245,6 +245,29 @@ def test_compare_writes_each_finished_model_and_split_before_the_next_trains(dat
     }
 
 
+def test_compare_resume_keeps_finished_seeds_and_trains_what_is_missing(data, tmp_path):
+    from torchcell.train.compare import compare
+
+    config = _gene_set_config(tmp_path, data, "")
+    out, lines = tmp_path / "compare", []
+    first = compare([config], ["random"], seeds=1, out=out, log=lambda _: None)
+    runs = out / "random" / "gene_set"
+    stamp = (runs / "seed0" / "model.pt").stat().st_mtime_ns
+    rows = compare([config], ["random"], seeds=2, out=out, log=lines.append, resume=True)
+    assert "seed 0: kept the finished run" in lines[0] and "seed 1: best epoch" in lines[1]
+    assert (runs / "seed0" / "model.pt").stat().st_mtime_ns == stamp
+    assert rows[0]["per_seed"][0] == first[0]["per_seed"][0]
+    assert rows[0]["seeds"] == 2 and rows[0]["delta_mse_by_null"]  # paired against the nulls
+    # a run cut off before it finished (no predictions.pt), or another config: trained again
+    (runs / "seed1" / "predictions.pt").unlink()
+    lines.clear()
+    compare([config], ["random"], seeds=2, out=out, log=lines.append, resume=True)
+    assert "kept" in lines[0] and "kept" not in lines[1]
+    lines.clear()
+    compare([config], ["random"], seeds=1, epochs=2, out=out, log=lines.append, resume=True)
+    assert "kept" not in lines[0]
+
+
 def test_sweep_searches_on_validation_resumes_and_writes_the_best_config(data, tmp_path):
     from torchcell.errors import TorchCellError
     from torchcell.train.config import TrainConfig

@@ -203,6 +203,10 @@ def register(app: typer.Typer) -> None:
         epochs: int = typer.Option(None, help="Override every config's epochs."),
         out: Path = typer.Option(Path("runs/compare"), help="Folder for the runs and compare.md."),
         accelerator: str = typer.Option(None, help="Override every config's accelerator."),
+        resume: bool = typer.Option(
+            False, help="Keep seeds whose folder holds a finished run of the same config and "
+            "dataset (a cut-off compare trains only what is missing; not after code changes)."
+        ),
     ) -> None:
         """Train every config SEEDS times on every split (one fixed split each) and print one
         table: mean ± SD over seeds and bootstrap intervals, models beside the baselines."""
@@ -210,7 +214,8 @@ def register(app: typer.Typer) -> None:
 
         with user_errors():
             rows = compare(
-                configs, split, seeds, split_seed, epochs, out, console.print, accelerator
+                configs, split, seeds, split_seed, epochs, out, console.print, accelerator,
+                resume,
             )
         table = Table(title="test metrics (checkpoints chosen on validation)")
         for column in HEADER:

@@ -16,7 +16,10 @@ on nearly every resample, the paired interval of the difference does not hide th
 Runs go to ``OUT/SPLIT/NAME/seedS`` (NAME: the config file's stem, so two configs of one
 model, e.g. a variant, stay apart); the table to ``OUT/compare.md``, everything to
 ``OUT/compare.json``, both rewritten after every model and after each split's baselines (a
-compare cut off midway keeps the models and the splits that finished).
+compare cut off midway keeps the models and the splits that finished). With ``resume``, a seed
+whose folder holds a finished run of the same config on the same dataset
+(``loop.finished_run``) is read back instead of trained again: rerun a cut-off compare with
+``--resume`` to train only what is missing (not after changing the code: it cannot tell).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from torchcell.checksum import write_json
 from torchcell.errors import TorchCellError
 from torchcell.train.baselines import ALL_SINGLES
 from torchcell.train.config import TrainConfig
-from torchcell.train.loop import TrainResult, train
+from torchcell.train.loop import TrainResult, finished_run, train
 from torchcell.train.metrics import bootstrap_ci, paired_delta_ci
 
 HEADER = (
@@ -118,10 +121,12 @@ def compare(
     out: Path = Path("runs/compare"),
     log: Callable[[str], None] = print,
     accelerator: str | None = None,
+    resume: bool = False,
 ) -> list[dict]:
     """Train every config ``seeds`` times on every split; return (and write) the rows.
 
-    ``split_seed``, ``epochs`` and ``accelerator`` override every config's (None: keep)."""
+    ``split_seed``, ``epochs`` and ``accelerator`` override every config's (None: keep);
+    ``resume``: keep the seeds that already finished (see the module docstring)."""
     rows: list[dict] = []
     out = Path(out)
     for split in splits:
@@ -136,9 +141,14 @@ def compare(
                 cfg = base.model_copy(
                     update={"seed": seed, "output": out / split / Path(config).stem / f"seed{seed}"}
                 )
-                results.append(train(cfg, progress_bar=False, log=lambda _: None, overwrite=True))
-                log(f"{Path(config).stem} on {split}, seed {seed}: best epoch "
-                    f"{results[-1].best_epoch}")  # fmt: skip
+                kept = finished_run(cfg) if resume else None
+                if kept is None:
+                    kept = train(cfg, progress_bar=False, log=lambda _: None, overwrite=True)
+                    how = "best epoch"
+                else:
+                    how = "kept the finished run, best epoch"
+                results.append(kept)
+                log(f"{Path(config).stem} on {split}, seed {seed}: {how} {kept.best_epoch}")
             rows += _model_rows(Path(config).stem, split, results, base.labels)
             last = results[0]
             _write(out, rows, configs)  # after every model: a cut-off compare keeps what ran

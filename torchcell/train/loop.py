@@ -13,6 +13,7 @@ Output folder: ``model.pt`` (what ``tc evaluate`` loads), ``checkpoints/best.ckp
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 from collections.abc import Callable
@@ -25,10 +26,11 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, RichProg
 from lightning.pytorch.loggers import CSVLogger
 
 from torchcell.cell import CellDataModule
-from torchcell.checksum import write_json
+from torchcell.checksum import sha256_file, write_json
 from torchcell.errors import TorchCellError
 from torchcell.losses import LabelDistribution
 from torchcell.models import build_model
+from torchcell.store.manifest import MANIFEST
 from torchcell.train.baselines import baseline_metrics
 from torchcell.train.config import TrainConfig
 from torchcell.train.diagnostics import write_diagnostics
@@ -38,6 +40,7 @@ from torchcell.train.plots import plot_history, plot_predictions
 
 CHECKPOINT = "model.pt"
 METRICS = "metrics.json"
+PREDICTIONS = "predictions.pt"  # written last: its presence marks a finished run
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,29 @@ class TrainResult:
     test_true: torch.Tensor | None = None
     baseline_test_pred: dict[str, torch.Tensor] = field(default_factory=dict)
     """Each baseline's (n_test, L) prediction, same order (for paired comparisons)."""
+
+
+def _dataset_identity(config: TrainConfig) -> str:
+    return sha256_file(Path(config.dataset) / MANIFEST)
+
+
+def finished_run(config: TrainConfig) -> TrainResult | None:
+    """The run in ``config.output`` if it finished with this same config (every field, seed
+    and output folder included) on the same dataset (sha256 of its manifest); else None.
+    It cannot tell whether the code changed since: resuming is the caller's choice."""
+    out = Path(config.output)
+    if not all((out / name).exists() for name in (CHECKPOINT, METRICS, PREDICTIONS)):
+        return None
+    metrics = json.loads((out / METRICS).read_text())
+    wanted = json.loads(json.dumps(config.model_dump(mode="json")))
+    saved = torch.load(out / PREDICTIONS, map_location="cpu", weights_only=True)
+    if metrics["config"] != wanted or saved["dataset_manifest"] != _dataset_identity(config):
+        return None
+    return TrainResult(
+        out, out / CHECKPOINT, out / METRICS, metrics["best_epoch"], metrics["train"],
+        metrics["val"], metrics["test"], metrics["test_by_size"], metrics["baselines"],
+        saved["test_pred"], saved["test_true"], saved["baseline_test_pred"],
+    )  # fmt: skip
 
 
 def label_columns(config: TrainConfig, data: CellDataModule) -> list[int]:
@@ -108,7 +134,7 @@ def train(
 
     A folder that holds a run (``model.pt`` or ``metrics.json``) is refused unless ``overwrite``.
     """
-    held = [name for name in ("model.pt", "metrics.json") if (Path(config.output) / name).exists()]
+    held = [name for name in (CHECKPOINT, METRICS) if (Path(config.output) / name).exists()]
     if held and not overwrite:
         raise TorchCellError(
             f"{config.output} already holds a run ({', '.join(held)}); pass --overwrite to replace "
@@ -136,8 +162,8 @@ def train(
     callbacks = [best, RichProgressBar()] if progress_bar else [best]
     if config.patience:
         callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=config.patience))
-    for stale in (out / "checkpoints").glob("best*.ckpt"):
-        stale.unlink()  # a rerun into the same folder starts from a clean slate
+    for stale in [*(out / "checkpoints").glob("best*.ckpt"), out / PREDICTIONS]:
+        stale.unlink(missing_ok=True)  # a rerun into the same folder starts from a clean slate
     trainer = L.Trainer(
         max_epochs=config.epochs, accelerator=config.accelerator, devices=config.devices,
         precision=config.precision, callbacks=callbacks, logger=_loggers(out),
@@ -200,6 +226,12 @@ def train(
     )  # fmt: skip
     if distances:
         write_json(out / "oversmoothing.json", distances, indent=2)
+    predictions = {  # for ``finished_run``: what ``tc compare --resume`` needs of a kept run
+        "test_pred": test["pred"], "test_true": test["true"],
+        "baseline_test_pred": baseline_preds, "dataset_manifest": _dataset_identity(config),
+    }  # fmt: skip
+    torch.save(predictions, out / f"{PREDICTIONS}.partial")
+    (out / f"{PREDICTIONS}.partial").replace(out / PREDICTIONS)
     return TrainResult(
         out,
         checkpoint_file,
