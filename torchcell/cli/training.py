@@ -204,8 +204,9 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("runs/compare"), help="Folder for the runs and compare.md."),
         accelerator: str = typer.Option(None, help="Override every config's accelerator."),
         resume: bool = typer.Option(
-            False, help="Keep seeds whose folder holds a finished run of the same config and "
-            "dataset (a cut-off compare trains only what is missing; not after code changes)."
+            False,
+            help="Keep seeds whose folder holds a finished run of the same config and "
+            "dataset (a cut-off compare trains only what is missing; not after code changes).",
         ),
     ) -> None:
         """Train every config SEEDS times on every split (one fixed split each) and print one
@@ -214,7 +215,14 @@ def register(app: typer.Typer) -> None:
 
         with user_errors():
             rows = compare(
-                configs, split, seeds, split_seed, epochs, out, console.print, accelerator,
+                configs,
+                split,
+                seeds,
+                split_seed,
+                epochs,
+                out,
+                console.print,
+                accelerator,
                 resume,
             )
         table = Table(title="test metrics (checkpoints chosen on validation)")
