@@ -8,7 +8,9 @@ beside the model.
 
 Output folder: ``model.pt`` (what ``tc evaluate`` loads), ``checkpoints/best.ckpt``
 (Lightning), ``logs/metrics.csv`` (and TensorBoard events when tensorboard is installed),
-``metrics.json``, ``loss.png`` and ``predictions.png``.
+``metrics.json``, ``loss.png``, ``predictions.png``, the diagnostics' PNGs, and last
+``predictions.pt`` (test and baseline predictions, the dataset manifest's sha256: what
+``finished_run`` and ``tc compare --resume`` read).
 """
 
 from __future__ import annotations
