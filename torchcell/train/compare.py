@@ -142,13 +142,10 @@ def compare(
                     update={"seed": seed, "output": out / split / Path(config).stem / f"seed{seed}"}
                 )
                 kept = finished_run(cfg) if resume else None
-                if kept is None:
-                    kept = train(cfg, progress_bar=False, log=lambda _: None, overwrite=True)
-                    how = "best epoch"
-                else:
-                    how = "kept the finished run, best epoch"
-                results.append(kept)
-                log(f"{Path(config).stem} on {split}, seed {seed}: {how} {kept.best_epoch}")
+                result = kept or train(cfg, progress_bar=False, log=lambda _: None, overwrite=True)
+                results.append(result)
+                log(f"{Path(config).stem} on {split}, seed {seed}: "
+                    f"{'kept the finished run, ' if kept else ''}best epoch {result.best_epoch}")  # fmt: skip
             rows += _model_rows(Path(config).stem, split, results, base.labels)
             last = results[0]
             _write(out, rows, configs)  # after every model: a cut-off compare keeps what ran
