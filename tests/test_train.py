@@ -49,6 +49,8 @@ def test_train_writes_checkpoint_metrics_logs_and_plots(data, tmp_path):
     state = torch.load(out / "model.pt", weights_only=True)
     assert state["labels"] == ["fitness", "gene_interaction"]
     assert state["epoch"] == metrics["best_epoch"]
+    kept = torch.load(out / "checkpoints/best.ckpt", weights_only=False)
+    assert "optimizer_states" not in kept and kept["epoch"] + 1 == metrics["best_epoch"]
     smoothing = json.loads((out / "oversmoothing.json").read_text())
     assert len(smoothing["gene"]) == 3 and all(d > 0 for d in smoothing["gene"])  # input + 2 layers
     for name in (

@@ -7,7 +7,7 @@ once, with that checkpoint. The baselines are fitted on the same training split 
 beside the model.
 
 Output folder: ``model.pt`` (what ``tc evaluate`` loads), ``checkpoints/best.ckpt``
-(Lightning), ``logs/metrics.csv`` (and TensorBoard events when tensorboard is installed),
+(Lightning, weights only), ``logs/metrics.csv`` (and TensorBoard events when tensorboard is installed),
 ``metrics.json``, ``loss.png``, ``predictions.png``, the diagnostics' PNGs, and last
 ``predictions.pt`` (test and baseline predictions, the dataset manifest's sha256: what
 ``finished_run`` and ``tc compare --resume`` read).
@@ -157,9 +157,10 @@ def train(
     module = CellModule(model, config, columns, mean, std, log, distribution)
     out = Path(config.output)
     out.mkdir(parents=True, exist_ok=True)
-    best = ModelCheckpoint(
-        dirpath=out / "checkpoints", filename="best", monitor="val_loss", mode="min"
-    )
+    best = ModelCheckpoint(  # weights only: the optimizer's state would triple its size
+        dirpath=out / "checkpoints", filename="best", monitor="val_loss", mode="min",
+        save_weights_only=True,
+    )  # fmt: skip
     best.CHECKPOINT_NAME_LAST = "last"
     callbacks = [best, RichProgressBar()] if progress_bar else [best]
     if config.patience:
