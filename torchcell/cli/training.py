@@ -215,16 +215,9 @@ def register(app: typer.Typer) -> None:
 
         with user_errors():
             rows = compare(
-                configs,
-                split,
-                seeds,
-                split_seed,
-                epochs,
-                out,
-                console.print,
-                accelerator,
-                resume,
-            )
+                configs, split, seeds, split_seed=split_seed, epochs=epochs, out=out,
+                log=console.print, accelerator=accelerator, resume=resume,
+            )  # fmt: skip
         table = Table(title="test metrics (checkpoints chosen on validation)")
         for column in HEADER:
             table.add_column(column, justify="left" if column in HEADER[:3] else "right")
