@@ -250,11 +250,16 @@ def test_compare_writes_each_finished_model_and_split_before_the_next_trains(dat
 def test_compare_resume_keeps_finished_seeds_and_trains_what_is_missing(data, tmp_path):
     from torchcell.train.compare import compare
 
-    config = _gene_set_config(tmp_path, data, "")
+    config = _gene_set_config(tmp_path, data, "score_train: false\n")  # as for a long run
     out, lines = tmp_path / "compare", []
     first = compare([config], ["random"], seeds=1, out=out, log=lambda _: None)
     runs = out / "random" / "gene_set"
     stamp = (runs / "seed0" / "model.pt").stat().st_mtime_ns
+    metrics = json.loads((runs / "seed0" / "metrics.json").read_text())
+    assert metrics["train"] is None and metrics["test"]["fitness"]["n"] > 0
+    # a run written before a config field existed (at its default) is the same config
+    del metrics["config"]["num_workers"]
+    (runs / "seed0" / "metrics.json").write_text(json.dumps(metrics))
     rows = compare([config], ["random"], seeds=2, out=out, log=lines.append, resume=True)
     assert "seed 0: kept the finished run" in lines[0] and "seed 1: best epoch" in lines[1]
     assert (runs / "seed0" / "model.pt").stat().st_mtime_ns == stamp

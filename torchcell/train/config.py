@@ -122,6 +122,11 @@ class TrainConfig(_Strict):
     devices: int = Field(1, ge=1)
     precision: Literal["32-true", "16-mixed", "bf16-mixed"] = "32-true"
     num_workers: int = Field(0, ge=0)
+    score_train: bool = Field(
+        True,
+        description="score the training split with the kept checkpoint (metrics.json 'train', "
+        "an overfitting check); a forward pass over every training sample: off for big runs",
+    )
     hetero_cell: HeteroCellConfig = HeteroCellConfig()
     dcell: DCellConfig = DCellConfig()
     dango: DangoConfig = DangoConfig()

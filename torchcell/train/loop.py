@@ -26,6 +26,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger
+from pydantic import ValidationError
 
 from torchcell.cell import CellDataModule
 from torchcell.checksum import sha256_file, write_json
@@ -51,7 +52,8 @@ class TrainResult:
     checkpoint: Path
     metrics_file: Path
     best_epoch: int
-    train: dict
+    train: dict | None
+    """The training split's metrics; None where the config's ``score_train`` is off."""
     val: dict
     test: dict
     test_by_size: dict
@@ -77,9 +79,12 @@ def finished_run(config: TrainConfig) -> TrainResult | None:
     if not all((out / name).exists() for name in (CHECKPOINT, METRICS, PREDICTIONS)):
         return None
     metrics = json.loads((out / METRICS).read_text())
-    wanted = json.loads(json.dumps(config.model_dump(mode="json")))
+    try:  # read back through TrainConfig: a field added since, at its default, is no difference
+        ran = TrainConfig.model_validate(metrics["config"])
+    except ValidationError:  # a field since removed or changed: not this config
+        return None
     saved = torch.load(out / PREDICTIONS, map_location="cpu", weights_only=True)
-    if metrics["config"] != wanted or saved["dataset_manifest"] != _dataset_identity(config):
+    if ran != config or saved["dataset_manifest"] != _dataset_identity(config):
         return None
     return TrainResult(
         out, out / CHECKPOINT, out / METRICS, metrics["best_epoch"], metrics["train"],
@@ -185,13 +190,13 @@ def train(
     checkpoint = torch.load(best.best_model_path, map_location="cpu", weights_only=False)
     best_epoch = int(checkpoint["epoch"]) + 1
     scores = {}  # the kept checkpoint on the training split (unshuffled) and the test split
-    for part in ("train", "test"):
+    for part in ("train", "test") if config.score_train else ("test",):
         loader = data.loader(part, shuffle=False)
         trainer.test(module, loader, ckpt_path=best.best_model_path, verbose=False)
         scores[part] = module.test_result
     if not trainer.is_global_zero:
         return None
-    test = scores["test"]
+    test, train_metrics = scores["test"], scores.get("train", {}).get("metrics")
     history = module.history
     val = history[best_epoch - 1]["val"]
     baselines, baseline_preds = baseline_metrics(data, columns, config.labels)
@@ -213,7 +218,7 @@ def train(
     metrics_file = write_json(
         out / METRICS,
         {
-            "best_epoch": best_epoch, "train": scores["train"]["metrics"], "val": val,
+            "best_epoch": best_epoch, "train": train_metrics, "val": val,
             "test": test["metrics"],
             "test_ci": bootstrap_ci([test["pred"]], test["true"], config.labels),
             "test_by_size": test["by_size"], "baselines": baselines, "history": history,
@@ -240,7 +245,7 @@ def train(
         checkpoint_file,
         metrics_file,
         best_epoch,
-        scores["train"]["metrics"],
+        train_metrics,
         val,
         test["metrics"],
         test["by_size"],
