@@ -13,7 +13,10 @@ mutants. Two comparisons run in the same process:
 * HeteroCell as designed (``encoder="perturbed"``: message passing on every sample's perturbed
   cell, batched as (B + 1, N, D)) against its cheaper named variant (``encoder="wildtype"``:
   message passing once on the wildtype, deletions only leave the pooling). Both are real
-  models; the ratio is what the design's model costs over the variant.
+  models; the ratio is what the design's model costs over the variant;
+* on a CPU, HeteroCell as designed with glibc's default heap (every freed tensor above 32 MiB
+  unmapped and faulted in again at the next step) against the same after
+  ``keep_freed_memory`` (what ``tc train`` does; every other row runs with it).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from torchcell.losses import dcell_loss, masked_mse  # noqa: E402
 from torchcell.models import Dango, DCell, GeneSetModel, HeteroCell, ModelOutput  # noqa: E402
 from torchcell.models.base import perturbed_genes  # noqa: E402
 from torchcell.models.dcell import neurons  # noqa: E402
+from torchcell.train.allocator import keep_freed_memory  # noqa: E402
 
 
 class TermByTermDCell(nn.Module):
@@ -121,6 +125,12 @@ def main() -> None:
         f"{sum(len(g) for g in dcell.strata)} batched groups; batch {args.batch_size}, {device}"
     )
     rates = {}
+    if device.type == "cpu":  # glibc's default heap first: the process keeps the setting
+        rates["default heap"] = step_rate(
+            HeteroCell(cell, labels, hidden=64), batches, device, args.steps
+        )
+        print(f"{'hetero_cell, glibc default heap':<42} {rates['default heap']:>10,.1f} samples/s")
+    kept = keep_freed_memory()  # as tc train does
     for name, model, steps in (
         ("gene_set", GeneSetModel(len(cell.genes), labels), args.steps),
         ("hetero_cell", HeteroCell(cell, labels, hidden=64), args.steps),
@@ -139,6 +149,11 @@ def main() -> None:
         f"dcell batched per stratum / term by term: "
         f"{rates['dcell'] / rates['dcell, term by term']:.1f}x"
     )
+    if "default heap" in rates:
+        print(
+            f"hetero_cell, freed memory kept (glibc mallopt applied: {kept}) / glibc default heap: "
+            f"{rates['hetero_cell'] / rates['default heap']:.1f}x"
+        )
     print(
         f"hetero_cell wildtype encoder / perturbed encoder: "
         f"{rates['hetero_cell, wildtype encoder'] / rates['hetero_cell']:.1f}x"

@@ -15,6 +15,7 @@ import torch
 
 from torchcell.errors import TorchCellError
 from torchcell.models import build_model
+from torchcell.train.allocator import keep_freed_memory
 from torchcell.train.config import TrainConfig
 from torchcell.train.loop import data_module, label_columns, quiet_lightning
 from torchcell.train.module import CellModule
@@ -43,6 +44,7 @@ def evaluate(
         }
     )
     quiet_lightning()
+    keep_freed_memory()
     data = data_module(config)
     if data.dataset.genes != raw["genes"]:
         raise TorchCellError(

@@ -34,6 +34,7 @@ from torchcell.errors import TorchCellError
 from torchcell.losses import LabelDistribution
 from torchcell.models import build_model
 from torchcell.store.manifest import MANIFEST
+from torchcell.train.allocator import keep_freed_memory
 from torchcell.train.baselines import baseline_metrics
 from torchcell.train.config import TrainConfig
 from torchcell.train.diagnostics import write_diagnostics
@@ -148,6 +149,7 @@ def train(
             "it or --output to write elsewhere"
         )
     quiet_lightning()
+    keep_freed_memory()  # every step reallocates the same large tensors (see allocator.py)
     L.seed_everything(config.seed, workers=True, verbose=False)
     data = data_module(config)
     columns = label_columns(config, data)
