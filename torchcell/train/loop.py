@@ -7,8 +7,8 @@ once, with that checkpoint. The baselines are fitted on the same training split 
 beside the model.
 
 Output folder: ``model.pt`` (what ``tc evaluate`` loads), ``checkpoints/best.ckpt``
-(Lightning, weights only), ``logs/metrics.csv`` (and TensorBoard events when tensorboard is installed),
-``metrics.json``, ``loss.png``, ``predictions.png``, the diagnostics' PNGs, and last
+(Lightning, weights only), ``logs/metrics.csv`` (and TensorBoard events when tensorboard is
+installed), ``metrics.json``, ``loss.png``, ``predictions.png``, the diagnostics' PNGs, and last
 ``predictions.pt`` (test and baseline predictions, the dataset manifest's sha256: what
 ``finished_run`` and ``tc compare --resume`` read).
 """
