@@ -6,6 +6,7 @@ Each command parses its options and calls one library function; see ``tc COMMAND
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -495,6 +496,8 @@ training.register(app)
 
 
 def main() -> None:
+    # a long run's lines reach a log file as they are printed, not when 8 KiB have gathered
+    sys.stdout.reconfigure(line_buffering=True)
     app()
 
 
