@@ -497,7 +497,8 @@ training.register(app)
 
 def main() -> None:
     # a long run's lines reach a log file as they are printed, not when 8 KiB have gathered
-    sys.stdout.reconfigure(line_buffering=True)
+    if hasattr(sys.stdout, "reconfigure"):  # a text file; not when a host replaced stdout
+        sys.stdout.reconfigure(line_buffering=True)
     app()
 
 
