@@ -25,8 +25,9 @@ def keep_freed_memory() -> bool:
     (macOS, musl: their allocators keep their own policies) or refuses."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c"))
-        libc.gnu_get_libc_version  # noqa: B018 (glibc only: where the parameters mean the above)
-    except (AttributeError, OSError):
+    except OSError:
+        return False
+    if not hasattr(libc, "gnu_get_libc_version"):  # glibc only: there the parameters mean the above
         return False
     return bool(libc.mallopt(M_MMAP_THRESHOLD, LARGEST)) and bool(
         libc.mallopt(M_TRIM_THRESHOLD, LARGEST)
