@@ -181,6 +181,11 @@ def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data
         "--accelerator", "auto",  # reaches every run (auto: the GPU where there is one)
     )  # fmt: skip
     assert "seed 6: best epoch" in result.stdout
+    # written to a pipe (a run's log), the table keeps each row on one line
+    assert any(
+        line.count("│") >= 9 and "gene_set" in line and "±" in line
+        for line in result.stdout.splitlines()
+    ), result.stdout
     rows = json.loads((out / "compare.json").read_text())["rows"]
     model = next(r for r in rows if r["model"] == "gene_set")
     assert model["seeds"] == 2 and len(model["per_seed"]) == 2

@@ -40,10 +40,11 @@ def metrics_rows(name: str, part: str, metrics: dict, by_size: dict | None = Non
 HEADER = ("model", "part", "subset", "label", "n", "MSE", "Pearson", "Spearman")
 
 
-def print_table(title: str, rows: list[tuple]) -> None:
+def print_table(title: str, rows: list[tuple], header=HEADER, text_columns: int = 4) -> None:
+    """A rich table; the first ``text_columns`` columns left-aligned, the numbers right."""
     table = Table(title=title)
-    for column in HEADER:
-        table.add_column(column, justify="left" if column in HEADER[:4] else "right")
+    for i, column in enumerate(header):
+        table.add_column(column, justify="left" if i < text_columns else "right")
     for row in rows:
         table.add_row(*row)
     console.print(table)
@@ -211,19 +212,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Train every config SEEDS times on every split (one fixed split each) and print one
         table: mean ± SD over seeds and bootstrap intervals, models beside the baselines."""
-        from torchcell.train.compare import HEADER, compare, table_rows
+        from torchcell.train.compare import HEADER as COMPARE_HEADER
+        from torchcell.train.compare import compare, table_rows
 
         with user_errors():
             rows = compare(
                 configs, split, seeds, split_seed=split_seed, epochs=epochs, out=out,
                 log=console.print, accelerator=accelerator, resume=resume,
             )  # fmt: skip
-        table = Table(title="test metrics (checkpoints chosen on validation)")
-        for column in HEADER:
-            table.add_column(column, justify="left" if column in HEADER[:3] else "right")
-        for row in table_rows(rows):
-            table.add_row(*row)
-        console.print(table)
+        print_table(
+            "test metrics (checkpoints chosen on validation)", table_rows(rows), COMPARE_HEADER, 3
+        )
         console.print(f"wrote {out / 'compare.md'} and {out / 'compare.json'}")
 
     @app.command("sweep")

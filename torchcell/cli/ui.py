@@ -21,8 +21,9 @@ from rich.progress import (
 from torchcell.errors import Neo4jUnavailable, SourceError, TorchCellError
 from torchcell.progress import Advance
 
-console = Console(stderr=False, highlight=False)
-errors = Console(stderr=True, highlight=False)
+# written to a file (a log of a long run) rich would wrap tables at 80 columns: keep rows whole
+console = Console(stderr=False, highlight=False, width=None if sys.stdout.isatty() else 200)
+errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
 
 
 @contextmanager
