@@ -131,7 +131,9 @@ def test_two_process_ddp_on_cpu_scores_every_sample_once(data, tmp_path):
         "train", str(PIPELINE / "train/demo.yaml"), "--dataset", str(data), "--output", str(out),
         "--epochs", "1", "--devices", "2", "--no-progress",
     )  # fmt: skip
-    assert result.stdout.count("checkpoint ") == 1  # rank 0 alone reports
+    lines = result.stdout.splitlines()  # rank 0 alone reports: one start line, one result
+    assert sum(line.startswith("training hetero_cell ") for line in lines) == 1, result.stdout
+    assert sum(line.startswith("checkpoint ") for line in lines) == 1, result.stdout
     metrics = json.loads((out / "metrics.json").read_text())
     baseline = metrics["baselines"]["mean"]
     for part in ("val", "test"):

@@ -26,6 +26,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.utilities import rank_zero_only
 from pydantic import ValidationError
 
 from torchcell.cell import CellDataModule
@@ -184,10 +185,12 @@ def train(
         log_every_n_steps=1, deterministic="warn",
     )  # fmt: skip
     sizes = {k: len(v) for k, v in data.indices.items()}
-    log(
-        f"training {config.model} ({sum(p.numel() for p in model.parameters()):,} parameters) on "
-        f"{sizes['train']} samples ({config.split} split), validating on {sizes['val']}"
-    )
+    n_parameters = sum(p.numel() for p in model.parameters())
+    if rank_zero_only.rank == 0:  # each DDP rank runs this function; rank 0 alone reports
+        log(
+            f"training {config.model} ({n_parameters:,} parameters) on "
+            f"{sizes['train']} samples ({config.split} split), validating on {sizes['val']}"
+        )
     trainer.fit(module, data.loader("train"), data.loader("val"))
     checkpoint = torch.load(best.best_model_path, map_location="cpu", weights_only=False)
     best_epoch = int(checkpoint["epoch"]) + 1
