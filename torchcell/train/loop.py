@@ -26,7 +26,6 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger
-from lightning.pytorch.utilities import rank_zero_only
 from pydantic import ValidationError
 
 from torchcell.cell import CellDataModule
@@ -186,7 +185,7 @@ def train(
     )  # fmt: skip
     sizes = {k: len(v) for k, v in data.indices.items()}
     n_parameters = sum(p.numel() for p in model.parameters())
-    if rank_zero_only.rank == 0:  # each DDP rank runs this function; rank 0 alone reports
+    if trainer.is_global_zero:  # each DDP rank runs this function; rank 0 alone reports
         log(
             f"training {config.model} ({n_parameters:,} parameters) on "
             f"{sizes['train']} samples ({config.split} split), validating on {sizes['val']}"
