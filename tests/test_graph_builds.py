@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from torchcell.checksum import write_json
 from torchcell.graphdb.stats import graph_counts
 from torchcell.paths import PIPELINE, SAMPLE_DIR
 
@@ -112,6 +113,17 @@ def test_two_simultaneous_builds_in_one_home_take_turns(empty_graph, tmp_path):
     assert counts.nodes["Experiment"] == want["Experiment"]
     assert counts.relationships["PERTURBS"] == want["PERTURBS"]
     assert [b["complete"] for b in builds(empty_graph)] == [True]
+
+
+def test_writing_plan_json_leaves_another_writers_temporary_file_alone(tmp_path):
+    """The race the test above met in CI: both builds wrote plan.json through one
+    ``plan.json.tmp``, and the first rename took the other's file (FileNotFoundError)."""
+    other = tmp_path / "plan.json.tmp"  # a half-written file of another writer
+    other.write_text('{"build_id": "half')
+    write_json(tmp_path / "plan.json", {"build_id": "b"})
+    assert json.loads((tmp_path / "plan.json").read_text()) == {"build_id": "b"}
+    assert other.read_text() == '{"build_id": "half', "another writer's file was taken"
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["plan.json", "plan.json.tmp"]
 
 
 def test_neo4j_killed_during_an_online_load_then_restarted(neo4j, empty_graph, tmp_path):
