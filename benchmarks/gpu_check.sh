@@ -26,11 +26,12 @@ prepare)
 run)
   python -m pip install --no-index --find-links .whl "${WHEELS[@]}"
   export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}  # the package from the tree: no build offline
-  python - <<'PY'  # every import the project needs, the missing ones named
-import importlib.util, sys
-need = ("torch torch_geometric lightning neo4j lmdb polars cobra pydantic typer rich msgpack "
-        "yaml numpy scipy matplotlib openpyxl optuna").split()
-missing = [m for m in need if importlib.util.find_spec(m) is None]
+  python - <<'PY'  # pyproject.toml's dependencies that do not import here, named at once
+import importlib.util, re, sys, tomllib
+deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
+module = {"torch-geometric": "torch_geometric", "pyyaml": "yaml"}  # where the names differ
+names = [re.split(r"[<>=!~;\[ ]", d, maxsplit=1)[0] for d in deps]
+missing = [n for n in names if importlib.util.find_spec(module.get(n, n)) is None]
 sys.exit(f"missing on this machine: {missing}" if missing else 0)
 PY
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
