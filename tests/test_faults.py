@@ -6,12 +6,14 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 
 from torchcell.paths import PIPELINE, SAMPLE_DIR
 
-from conftest import run_tc
+from conftest import TC, run_tc
 
 SPEC = PIPELINE / "datasets" / "costanzo2016_sample.yaml"
 DEMO = PIPELINE / "train" / "demo.yaml"
@@ -79,6 +81,25 @@ def test_malformed_manifest_is_one_line(dataset_copy, tmp_path):
         one_line_error(result, "manifest.json", "not valid JSON")
 
 
+def test_evaluate_on_a_killed_or_damaged_run_is_one_line(sample_dataset, tmp_path):
+    """Before: IsADirectoryError, KeyError: 'config' and OSError tracebacks."""
+    run = tmp_path / "run"
+    assert train(sample_dataset, run).returncode == 0
+    assert run_tc("evaluate", str(run), str(sample_dataset)).returncode == 0  # a folder is a run
+    model = (run / "model.pt").read_bytes()
+    (run / "model.pt").write_bytes(model[: len(model) // 2])
+    one_line_error(run_tc("evaluate", str(run / "model.pt"), str(sample_dataset), check=False),
+                   "model.pt is not a readable model.pt", "truncated")  # fmt: skip
+    lightning = run / "checkpoints" / "best.ckpt"
+    one_line_error(run_tc("evaluate", str(lightning), str(sample_dataset), check=False),
+                   "best.ckpt is not a model.pt written by tc train", "lacks config")  # fmt: skip
+    for leftover in run.iterdir():  # what a tc train killed mid-fit leaves: checkpoints/, logs/
+        if leftover.name not in ("checkpoints", "logs"):
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    one_line_error(run_tc("evaluate", str(run), str(sample_dataset), check=False),
+                   "holds no model.pt", "did not finish")  # fmt: skip
+
+
 def test_train_refuses_to_overwrite_a_run(sample_dataset, tmp_path):
     out = tmp_path / "run"
     assert train(sample_dataset, out).returncode == 0
@@ -90,9 +111,95 @@ def test_train_refuses_to_overwrite_a_run(sample_dataset, tmp_path):
 
 def test_empty_dataset_is_refused_by_train(sample_graph, tmp_path):
     spec = tmp_path / "empty.yaml"
-    spec.write_text(SPEC.read_text() + "temperatures: [99]\n")
+    spec.write_text(SPEC.read_text() + "kinds: [suppressor]\n")  # the sample has none
     run_tc("materialize-dataset", str(spec), "--out", str(tmp_path / "data"))
     one_line_error(train(tmp_path / "data", tmp_path / "run"), "holds 0 records")
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"), [("media: [NOPE]", "NOPE"), ("temperatures: [99]", "99 °C")]
+)
+def test_misspelled_environment_is_refused_naming_the_graphs(sample_graph, tmp_path, extra, named):
+    """Before: a complete dataset of 0 records, exit 0, accepted by tc dataset verify."""
+    spec = tmp_path / "typo.yaml"
+    spec.write_text(SPEC.read_text() + extra + "\n")
+    result = run_tc("materialize-dataset", str(spec), "--out", str(tmp_path / "d"), check=False)
+    one_line_error(
+        result, "no environment of the graph has", named, "the graph holds", "SGA at 30 °C"
+    )
+    assert not (tmp_path / "d" / "manifest.json").exists()
+
+
+def test_concurrent_writers_of_one_dataset_folder_take_turns(sample_graph, tmp_path):
+    """Before: both shared one shard-….lmdb.tmp; one died with a traceback, the other exited 0
+    over a folder that tc dataset verify rejected."""
+    from torchcell.folder_lock import exclusive
+    from torchcell.store.materialize import LOCK
+
+    out = tmp_path / "d"
+    with exclusive(out / LOCK, "the test"):
+        held = run_tc("materialize-dataset", str(SPEC), "--out", str(out), check=False)
+    one_line_error(held, f"dataset folder {out} is being written by pid", "choose another --out")
+    command = [TC, "materialize-dataset", str(SPEC), "--out", str(out), "--shards", "2"]
+    racers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
+    results = [(r.wait(timeout=600), *r.communicate()) for r in racers]
+    assert any(rc == 0 for rc, _, _ in results), results
+    for rc, _, err in results:
+        assert "Traceback" not in err, err
+        assert rc == 0 or "is being written by" in err, err
+    assert run_tc("dataset", "verify", str(out)).returncode == 0
+
+
+def test_every_file_of_a_dataset_is_covered_by_the_manifest(dataset_copy, tmp_path):
+    """Before: genes.json, layout.json and the shard records could be edited and verify passed."""
+    manifest = json.loads((dataset_copy / "manifest.json").read_text())
+    sidecar = dataset_copy / (manifest["shards"][0]["file"] + ".json")
+    assert set(manifest["files"]) == {"layout.json", "genes.json", sidecar.name}
+    for name in manifest["files"]:
+        copy = tmp_path / name
+        copy.write_bytes((dataset_copy / name).read_bytes())
+        (dataset_copy / name).write_text(
+            (dataset_copy / name).read_text() + " "
+        )  # still valid JSON
+        verify = run_tc("dataset", "verify", str(dataset_copy), check=False)
+        assert verify.returncode != 0 and f"{name} is missing or differs" in verify.stdout, name
+        (dataset_copy / name).write_bytes(copy.read_bytes())
+    assert run_tc("dataset", "verify", str(dataset_copy)).returncode == 0
+
+
+def test_a_resumed_materialization_refuses_edited_inputs_and_redoes_edited_records(
+    sample_graph, tmp_path
+):
+    out = tmp_path / "d"
+    run_tc("materialize-dataset", str(SPEC), "--out", str(out), "--shards", "2")
+    first = json.loads((out / "manifest.json").read_text())
+    sidecar = out / (first["shards"][1]["file"] + ".json")
+    meta = json.loads(sidecar.read_text())
+    sidecar.write_text(json.dumps({**meta, "count": meta["count"] + 5}))  # a record edited by hand
+    run_tc("materialize-dataset", str(SPEC), "--out", str(out), "--shards", "2")
+    again = json.loads((out / "manifest.json").read_text())
+    assert again["count"] == first["count"] and again["shards"] == first["shards"]
+    genes = out / "genes.json"
+    genes.write_text(genes.read_text().replace("Y", "Z", 1))
+    result = run_tc(
+        "materialize-dataset", str(SPEC), "--out", str(out), "--shards", "2", check=False
+    )
+    one_line_error(result, "genes.json is missing or differs from the one", "layout.json")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [("shards", "abc", "field 'shards' is str"), ("count", "12", "field 'count' is str"),
+     ("shards", [{"file": 3}], "shards[0].file is 3")],
+)  # fmt: skip
+def test_manifest_with_wrong_field_types_is_one_line(dataset_copy, tmp_path, field, value, said):
+    path = dataset_copy / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), field: value}))
+    for result in (
+        run_tc("dataset", "verify", str(dataset_copy), check=False),
+        train(dataset_copy, tmp_path / "run"),
+    ):
+        one_line_error(result, "manifest.json", said, "materialize the dataset again")
 
 
 def test_yaml_syntax_error_names_file_and_line(sample_graph, tmp_path):
@@ -103,6 +210,16 @@ def test_yaml_syntax_error_names_file_and_line(sample_graph, tmp_path):
     config = tmp_path / "broken_train.yaml"
     config.write_text("model: [gene_set\n")
     one_line_error(run_tc("train", str(config), check=False), "not valid YAML", "line")
+
+
+def test_non_utf8_spec_and_config_are_one_line(tmp_path):
+    spec = tmp_path / "latin1.yaml"
+    spec.write_bytes("name: m\u00e9dia\ndatasets: [costanzo2016_smf]\n".encode("latin-1"))
+    result = run_tc("materialize-dataset", str(spec), "--out", str(tmp_path / "d"), check=False)
+    one_line_error(result, str(spec), "line 1", "not UTF-8")
+    config = tmp_path / "latin1_train.yaml"
+    config.write_bytes(b"model: gene_set\n# \xff\n")
+    one_line_error(run_tc("train", str(config), check=False), str(config), "line 2", "not UTF-8")
 
 
 def test_hostile_strings_in_a_spec_stay_data(sample_graph, tmp_path):
@@ -119,8 +236,12 @@ def test_hostile_strings_in_a_spec_stay_data(sample_graph, tmp_path):
     result = run_tc("materialize-dataset", str(spec), "--out", str(tmp_path / "d"), check=False)
     one_line_error(result, "does not hold")
     spec.write_text(f'name: hostile\ndatasets: [costanzo2016_smf]\nmedia: ["{hostile}"]\n')
-    run_tc("materialize-dataset", str(spec), "--out", str(tmp_path / "d2"))
-    assert json.loads((tmp_path / "d2" / "manifest.json").read_text())["count"] == 0
+    result = run_tc("materialize-dataset", str(spec), "--out", str(tmp_path / "d2"), check=False)
+    one_line_error(result, "no environment of the graph has")
+    from torchcell.graphdb.query_spec import DatasetSpec
+
+    query = DatasetSpec.from_yaml(spec)  # the partition query itself, run with the hostile medium
+    assert sample_graph.execute_query(query.cypher(), query.parameters()).records == []
     after = sample_graph.execute_query("MATCH (n) RETURN count(n) AS n").records[0]["n"]
     assert after == before
 
@@ -141,9 +262,51 @@ def test_unreadable_source_file_is_one_line(tmp_path, damage):
     one_line_error(result, "SGD_features.tab")
 
 
+@pytest.mark.parametrize(
+    ("fill", "said"), [(b"\0", "line longer than"), (b"\n", "decompresses to more than")]
+)
+def test_gzip_bomb_source_is_refused_in_bounded_memory(tmp_path, fill, said):
+    """Before: 1 GiB of zeros in a 1 MB .gz drove tc build-db past 20 GB until it was killed."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    with gzip.open(folder / "SGD_features.tab.gz", "wb", compresslevel=9) as bomb:
+        for _ in range(1024):
+            bomb.write(fill * (1 << 20))
+    command = [TC, "build-db", "--source-dir", str(folder), "--build-dir", str(tmp_path / "b"), "--loader", "none"]  # fmt: skip
+    peak = tmp_path / "peak_kib"
+    measure = (  # the peak RSS of tc alone, not of every child this test process ever waited for
+        "import resource, subprocess, sys; rc = subprocess.run(sys.argv[2:]).returncode; "
+        "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)); "
+        "sys.exit(rc)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", measure, str(peak), *command],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    one_line_error(result, "SGD_features.tab.gz", said)
+    peak_kib = int(peak.read_text())
+    assert peak_kib < 2 << 20, f"the refusal peaked at {peak_kib >> 10} MiB"
+
+
 def test_garbage_neo4j_uri_is_one_line(tmp_path):
     result = run_tc("db", "status", env={"TC_NEO4J_URI": "garbage"}, check=False)
     one_line_error(result, "TC_NEO4J_URI='garbage' is not a Neo4j address")
+
+
+@pytest.mark.parametrize(
+    ("uri", "reason"),
+    [
+        ("http://127.0.0.1:7474", "scheme 'http' is not one of"),
+        ("bolt://127.0.0.1:99999", "Port out of range"),
+        ("bolt://neo4j:s3cret-pw@127.0.0.1:7687", "credentials belong in TC_NEO4J_USER"),
+    ],
+)
+def test_bad_neo4j_uri_is_one_line_and_never_prints_a_password(uri, reason):
+    result = run_tc("db", "status", env={"TC_NEO4J_URI": uri}, check=False)
+    one_line_error(result, "is not a Neo4j address", reason)
+    assert "s3cret-pw" not in result.stdout + result.stderr
 
 
 def test_wrong_password_is_one_line(neo4j, tmp_path):

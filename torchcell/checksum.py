@@ -1,4 +1,5 @@
-"""File helpers shared by every stage: sha256 of a file, and writing JSON atomically."""
+"""File helpers shared by every stage: sha256 of a file, writing JSON atomically, and JSON that
+carries its own digest (so an edit by hand is found)."""
 
 from __future__ import annotations
 
@@ -26,3 +27,27 @@ def write_json(path: Path, data, **dumps) -> Path:
     tmp.write_text(json.dumps(data, **dumps))
     tmp.replace(path)
     return path
+
+
+def json_digest(data) -> str:
+    """sha256 of ``data`` as canonical JSON (sorted keys, no spaces)."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def write_sealed_json(path: Path, data: dict) -> Path:
+    """``data`` plus a ``digest`` of it, written atomically; read back with ``read_sealed_json``."""
+    return write_json(path, {**data, "digest": json_digest(data)})
+
+
+def read_sealed_json(path: Path) -> dict | None:
+    """The data of a file written by ``write_sealed_json``; None when it is missing, not JSON or
+    edited since (its digest differs)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    digest = data.pop("digest", None)
+    return data if digest == json_digest(data) else None

@@ -15,8 +15,16 @@ def read_yaml(path: Path, what: str) -> dict:
     path = Path(path)
     if not path.exists():
         raise TorchCellError(f"{what} {path} does not exist")
+    if path.is_dir():
+        raise TorchCellError(f"{what} {path} is a folder, not a YAML file")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        line = path.read_bytes()[: err.start].count(b"\n") + 1
+        raise TorchCellError(
+            f"{what} {path}, line {line}: not UTF-8 text (byte 0x{err.object[err.start]:02x}); "
+            "save it as UTF-8"
+        ) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""

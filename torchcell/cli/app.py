@@ -388,6 +388,7 @@ def materialize_dataset(
     import os
 
     from torchcell.executors.dispatch import run_stage
+    from torchcell.folder_lock import exclusive
     from torchcell.graphdb.connection import open_driver, resolve_settings
     from torchcell.graphdb.query_spec import DatasetSpec
     from torchcell.store import materialize as m
@@ -395,28 +396,32 @@ def materialize_dataset(
     with user_errors():
         dataset_spec = DatasetSpec.from_yaml(spec)
         out = out or Path("runs") / "datasets" / dataset_spec.name
-        if finalize_only:
-            manifest = m.finalize(out)
-        else:
+        if shard is not None:  # one array task: holds only its shard's lock
             settings = resolve_settings()
-            count = _parse_shard(shard)[1] if shard is not None else nodes
+            index, count = _parse_shard(shard)
             with open_driver(settings) as driver:
                 m.prepare(driver, settings.database, dataset_spec, out, count)
-            if shard is not None:
-                meta = m.materialize_shard(settings, out, _parse_shard(shard)[0], count)
-                console.print(f"shard {shard}: {meta['count']:,} records in {out / meta['file']}")
+            meta = m.materialize_shard(settings, out, index, count)
+            console.print(f"shard {shard}: {meta['count']:,} records in {out / meta['file']}")
+            return
+        if finalize_only:  # the finalize job of a SLURM submission, whose submitter may hold the lock
+            kind, manifest = "local", m.finalize(out)
+        else:
+            with exclusive(Path(out) / m.LOCK, f"dataset folder {out}"):
+                settings = resolve_settings()
+                with open_driver(settings) as driver:
+                    m.prepare(driver, settings.database, dataset_spec, out, nodes)
+                with progress_bar() as progress:
+                    kind, manifest = run_stage(
+                        m.materialize_stage(settings, spec, out, nodes), executor, workers or os.cpu_count() or 1,  # type: ignore[arg-type]
+                        _slurm_options(partition, account, time, mem, cpus, max_parallel),
+                        [m.done_record(out, i, nodes) for i in range(nodes)], wait, progress,
+                    )  # fmt: skip
+        if kind == "slurm":
+            _print_submission(manifest)
+            if not wait:
                 return
-            with progress_bar() as progress:
-                kind, manifest = run_stage(
-                    m.materialize_stage(settings, spec, out, count), executor, workers or os.cpu_count() or 1,  # type: ignore[arg-type]
-                    _slurm_options(partition, account, time, mem, cpus, max_parallel),
-                    [m.done_record(out, i, count) for i in range(count)], wait, progress,
-                )  # fmt: skip
-            if kind == "slurm":
-                _print_submission(manifest)
-                if not wait:
-                    return
-                manifest = m.Manifest.read(out)
+            manifest = m.Manifest.read(out)
     stats = ", ".join(
         f"{k} n={v['count']:,} mean={v['mean']:.4f} std={v['std']:.4f}"
         for k, v in manifest.label_stats.items()

@@ -151,7 +151,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("evaluate")
     def evaluate_cmd(
-        checkpoint: Path = typer.Argument(..., help="A model.pt written by tc train."),
+        checkpoint: Path = typer.Argument(
+            ..., help="A run folder of tc train, or its model.pt."
+        ),
         dataset: Path = typer.Argument(..., help="A materialized dataset folder."),
         part: str = typer.Option(
             "all", help="all, or train / val / test of the checkpoint's split."

@@ -7,9 +7,11 @@ server or a cluster's. Otherwise the local server recorded by ``tc db start`` is
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import (
@@ -40,10 +42,45 @@ class Neo4jSettings:
         return (self.user, self.password) if self.password else None
 
 
+SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+"""The URI schemes of the Neo4j driver; anything else (http://, the browser's port) is refused."""
+
+
+def masked(uri: str) -> str:
+    """``uri`` with the password of its userinfo replaced by ``***``, fit to print."""
+    return re.sub(r"^([^/]*//[^/@:]*):[^/]*@", r"\1:***@", uri)
+
+
+def check_uri(uri: str) -> None:
+    """A TorchCellError naming TC_NEO4J_URI (its password masked) unless ``uri`` is a
+    driver address: a Neo4j scheme, a host, a port in 1..65535, no credentials inside."""
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+        problem = None
+    except ValueError as err:
+        problem = str(err)
+    if problem is None:
+        if parts.scheme not in SCHEMES:
+            problem = f"scheme {parts.scheme or '(none)'!r} is not one of {', '.join(SCHEMES)}"
+        elif parts.username is not None:
+            problem = "credentials belong in TC_NEO4J_USER and TC_NEO4J_PASSWORD, not the address"
+        elif not parts.hostname:
+            problem = "no host"
+        elif port == 0:
+            problem = "port 0"
+    if problem is not None:
+        raise TorchCellError(
+            f"TC_NEO4J_URI={masked(uri)!r} is not a Neo4j address ({problem}); use e.g. "
+            "bolt://host:7687 or neo4j://host:7687, or unset it to use the local server"
+        )
+
+
 def resolve_settings() -> Neo4jSettings:
     uri = os.environ.get("TC_NEO4J_URI")
     database = os.environ.get("TC_NEO4J_DATABASE", "neo4j")
     if uri:
+        check_uri(uri)
         return Neo4jSettings(
             uri=uri,
             user=os.environ.get("TC_NEO4J_USER", "neo4j"),
@@ -80,20 +117,26 @@ def open_driver(settings: Neo4jSettings | None = None) -> Iterator[Driver]:
         )
     except (ConfigurationError, ValueError) as err:
         raise TorchCellError(
-            f"TC_NEO4J_URI={settings.uri!r} is not a Neo4j address ({err}); use e.g. "
+            f"TC_NEO4J_URI={masked(settings.uri)!r} is not a Neo4j address ({err}); use e.g. "
             "bolt://host:7687 or neo4j://host:7687, or unset it to use the local server"
         ) from None
     try:
         try:
             driver.verify_connectivity()
         except (ServiceUnavailable, SessionExpired, OSError) as err:
-            raise Neo4jUnavailable(settings.uri, type(err).__name__ + ": " + str(err)) from None
+            raise Neo4jUnavailable(
+                masked(settings.uri), type(err).__name__ + ": " + str(err)
+            ) from None
         except AuthError as err:
-            raise Neo4jUnavailable(settings.uri, f"authentication failed: {err.message}") from None
+            raise Neo4jUnavailable(
+                masked(settings.uri), f"authentication failed: {err.message}"
+            ) from None
         except ClientError as err:
             if not (err.code or "").startswith("Neo.ClientError.Security."):
                 raise
-            raise Neo4jUnavailable(settings.uri, f"authentication failed: {err.message}") from None
+            raise Neo4jUnavailable(
+                masked(settings.uri), f"authentication failed: {err.message}"
+            ) from None
         yield driver
     finally:
         driver.close()

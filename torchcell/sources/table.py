@@ -104,6 +104,48 @@ def _line(table: pl.DataFrame, i: int) -> int | None:
     return int(table[LINE][i]) if LINE in table.columns else None
 
 
+MAX_LINE = 8 << 20
+"""The longest line a source may hold (8 MiB: a 100,000-column matrix row fits); a longer one
+is refused before the file is read, so a file of one endless line cannot exhaust memory."""
+MAX_RATIO = 100
+"""How many times its size a gzipped source may decompress to (published tables: under 15)."""
+MIN_ALLOWED = 256 << 20
+"""Bytes any gzipped source may decompress to, whatever its ratio."""
+CHUNK = 1 << 20
+
+
+def check_bounded(path: Path) -> None:
+    """Stream ``path`` once (decompressing a gzip file) in bounded memory and refuse, with a
+    SourceError, a line longer than MAX_LINE or a gzip file that decompresses to more than
+    MAX_RATIO times its size (a decompression bomb)."""
+    size = path.stat().st_size
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    allowed = max(MAX_RATIO * size, MIN_ALLOWED) if gzipped else None
+    total = since_newline = 0
+    line = 1
+    with gzip.open(path) if gzipped else path.open("rb") as stream:
+        while chunk := stream.read(CHUNK):
+            total += len(chunk)
+            if allowed is not None and total > allowed:
+                raise SourceError(
+                    path, None, None,
+                    f"decompresses to more than {allowed:,} bytes ({MAX_RATIO}× its {size:,}); "
+                    "not a published table (a damaged or hostile file?). Replace it",
+                )  # fmt: skip
+            first = chunk.find(b"\n")
+            if (first if first >= 0 else len(chunk)) + since_newline > MAX_LINE:
+                raise SourceError(
+                    path, line, None,
+                    f"line longer than {MAX_LINE:,} bytes; not a table of this format. Replace it",
+                )  # fmt: skip
+            if first >= 0:
+                line += chunk.count(b"\n")
+                since_newline = len(chunk) - chunk.rfind(b"\n") - 1
+            else:
+                since_newline += len(chunk)
+
+
 STRICT = Rejects()
 """Shared strict policy: it never records, so sharing it is safe."""
 
@@ -124,6 +166,7 @@ def read_lines(path: Path) -> pl.DataFrame:
         if path.suffix == ".xlsx":
             raw = pl.DataFrame({"text": _xlsx_lines(path)}, schema={"text": pl.String})
         else:
+            check_bounded(path)
             raw = _text_lines(path)
     except SourceError:
         raise

@@ -24,10 +24,11 @@ import lmdb
 import numpy as np
 from neo4j import Driver
 
-from torchcell.checksum import sha256_file, write_json
+from torchcell.checksum import read_sealed_json, sha256_file, write_json, write_sealed_json
 from torchcell.errors import TorchCellError
 from torchcell.executors.faults import die, planned_fault
 from torchcell.executors.stage import Stage
+from torchcell.folder_lock import exclusive
 from torchcell.graphdb.connection import Neo4jSettings, open_driver
 from torchcell.graphdb.query_spec import DatasetSpec
 from torchcell.schema import PERTURBATION_KINDS
@@ -37,6 +38,9 @@ from torchcell.store.replicates import merge
 from torchcell.store.shard import open_shard, shard_name, write_shard
 
 LAYOUT = "layout.json"
+LOCK = ".writer.lock"
+"""Held by the command that writes a dataset folder (one at a time); each shard task also holds
+``.<shard>.lock`` while it writes that shard."""
 FETCH_SIZE = 5_000
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -68,6 +72,7 @@ def prepare(driver: Driver, database: str, spec: DatasetSpec, out: Path, shards:
             f"the spec names dataset(s) the graph does not hold: {', '.join(absent)}; "
             f"the graph holds {', '.join(sorted(names)) or 'none'}"
         )
+    _check_environments(driver, database, spec)
     build = {"id": "+".join(b["id"] for b in builds), "builds": builds}
     layout = {
         "spec": spec.model_dump(),
@@ -83,17 +88,67 @@ def prepare(driver: Driver, database: str, spec: DatasetSpec, out: Path, shards:
     }
     existing = out / LAYOUT
     if existing.exists():
-        old = json.loads(existing.read_text())
-        if old != layout:
+        old = read_layout(out)
+        if {k: v for k, v in old.items() if k != "files"} != layout:
             raise TorchCellError(
                 f"{out} holds a dataset of another spec, build or shard count; choose another --out or delete it"
             )
-        return layout
+        return old
     from torchcell.store.cell_graph import export_cell_graph  # torch: not needed by shard workers
 
     snapshot = export_cell_graph(driver, database, out / CELL_GRAPH)
-    (out / GENES).write_text(json.dumps(snapshot["genes"]))
+    write_json(out / GENES, snapshot["genes"])
+    layout["files"] = {name: sha256_file(out / name) for name in (GENES, CELL_GRAPH)}
     write_json(existing, layout, indent=2)
+    return layout
+
+
+def _check_environments(driver: Driver, database: str, spec: DatasetSpec) -> None:
+    """A TorchCellError when the spec's media or temperatures match no Environment of the graph
+    (a misspelling would otherwise give a complete dataset of 0 records)."""
+    if spec.media is None and spec.temperatures is None:
+        return
+    held = [
+        (r["media"], r["temperature"])
+        for r in driver.execute_query(
+            "MATCH (v:Environment) RETURN v.media AS media, v.temperature AS temperature",
+            database_=database,
+        ).records
+    ]
+    shown = ", ".join(f"{m} at {t:g} °C" for m, t in sorted(held)) or "none"
+    unknown = [m for m in spec.media or [] if m not in {m for m, _ in held}] + [
+        f"{t:g} °C" for t in spec.temperatures or [] if t not in {t for _, t in held}
+    ]
+    if not unknown and not any(
+        (spec.media is None or m in spec.media)
+        and (spec.temperatures is None or t in spec.temperatures)
+        for m, t in held
+    ):
+        unknown = ["the combination of media and temperatures"]
+    if unknown:
+        raise TorchCellError(
+            f"the spec's environment filter names what no environment of the graph has: "
+            f"{', '.join(unknown)}; the graph holds {shown}"
+        )
+
+
+def read_layout(out: Path) -> dict:
+    """layout.json, after checking that genes.json and the cell graph are the files it was
+    written with (a resumed run reads them back)."""
+    out = Path(out)
+    try:
+        layout = json.loads((out / LAYOUT).read_text())
+    except (OSError, ValueError) as err:
+        raise TorchCellError(
+            f"{out / LAYOUT} is unreadable ({err}); delete {out} and materialize again"
+        ) from None
+    for name, digest in layout.get("files", {}).items():
+        path = out / name
+        if not path.exists() or sha256_file(path) != digest:
+            raise TorchCellError(
+                f"{path} is missing or differs from the one {out / LAYOUT} was written with; "
+                f"delete {out} and materialize again"
+            )
     return layout
 
 
@@ -102,12 +157,12 @@ def _meta_path(out: Path, index: int, count: int) -> Path:
 
 
 def _complete(out: Path, index: int, count: int) -> dict | None:
-    meta_path = _meta_path(out, index, count)
+    """The completion record of a whole shard; None when either is missing or was edited."""
     shard = Path(out) / shard_name(index, count)
-    if not (meta_path.exists() and shard.exists()):
+    meta = read_sealed_json(_meta_path(out, index, count))
+    if meta is None or not shard.exists():
         return None
-    meta = json.loads(meta_path.read_text())
-    return meta if sha256_file(shard) == meta["sha256"] else None
+    return meta if sha256_file(shard) == meta.get("sha256") else None
 
 
 def in_genotype_order(rows):
@@ -120,10 +175,15 @@ def in_genotype_order(rows):
 def materialize_shard(settings: Neo4jSettings, out: Path, index: int, count: int) -> dict:
     """Write shard ``index`` of ``count`` (skipped when already complete); return its record."""
     out = Path(out)
+    with exclusive(out / f".{shard_name(index, count)}.lock", f"shard {index} of {out}"):
+        return _write_shard(settings, out, index, count)
+
+
+def _write_shard(settings: Neo4jSettings, out: Path, index: int, count: int) -> dict:
     done = _complete(out, index, count)
     if done is not None:
         return done
-    layout = json.loads((out / LAYOUT).read_text())
+    layout = read_layout(out)
     spec = DatasetSpec.model_validate(layout["spec"])
     genes = {g: i for i, g in enumerate(json.loads((out / GENES).read_text()))}
     environments = {v: i for i, v in enumerate(layout["environments"])}
@@ -175,7 +235,7 @@ def materialize_shard(settings: Neo4jSettings, out: Path, index: int, count: int
         "measurements": measurements,
         "sha256": sha256_file(out / name),
     }
-    write_json(_meta_path(out, index, count), meta)
+    write_sealed_json(_meta_path(out, index, count), meta)
     return meta
 
 
@@ -202,7 +262,7 @@ def _label_stats(out: Path, shards: list[dict], labels: list[str]) -> dict:
 
 def finalize(out: Path) -> Manifest:
     out = Path(out)
-    layout = json.loads((out / LAYOUT).read_text())
+    layout = read_layout(out)
     count = layout["shards"]
     metas = [_complete(out, i, count) for i in range(count)]
     missing = [i for i, m in enumerate(metas) if m is None]
@@ -228,6 +288,10 @@ def finalize(out: Path) -> Manifest:
         label_stats=_label_stats(out, metas, list(spec.labels)),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         cell_graph={"file": CELL_GRAPH, "sha256": sha256_file(out / CELL_GRAPH)},
+        files={
+            name: sha256_file(out / name)
+            for name in [LAYOUT, GENES] + [_meta_path(out, i, count).name for i in range(count)]
+        },
     )
     manifest.write(out)
     return manifest
@@ -252,6 +316,15 @@ def verify(out: Path) -> list[str]:
             continue
         if records != shard["count"]:
             problems.append(f"{path}: {records} records, the manifest says {shard['count']}")
+    if not manifest.files:
+        problems.append(
+            f"{out / 'manifest.json'} lists no hashes of layout.json, genes.json and the shard "
+            "records (an older format); rerun the same tc materialize-dataset to rewrite it"
+        )
+    for name, digest in manifest.files.items():
+        path = out / name
+        if not path.exists() or sha256_file(path) != digest:
+            problems.append(f"{path} is missing or differs from the manifest")
     graph = out / manifest.cell_graph["file"]
     if not graph.exists() or sha256_file(graph) != manifest.cell_graph["sha256"]:
         problems.append(f"{graph} is missing or differs from the manifest")

@@ -17,7 +17,7 @@ from torchcell.errors import TorchCellError
 from torchcell.models import build_model
 from torchcell.train.allocator import keep_freed_memory
 from torchcell.train.config import TrainConfig
-from torchcell.train.loop import data_module, label_columns, quiet_lightning
+from torchcell.train.loop import CHECKPOINT, data_module, label_columns, quiet_lightning
 from torchcell.train.module import CellModule
 
 
@@ -30,9 +30,9 @@ def evaluate(
     progress_bar: bool = False,
 ) -> dict:
     checkpoint = Path(checkpoint)
-    if not checkpoint.exists():
-        raise TorchCellError(f"checkpoint {checkpoint} does not exist")
-    raw = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    if checkpoint.is_dir():
+        checkpoint = checkpoint / CHECKPOINT
+    raw = read_checkpoint(checkpoint)
     saved = dict(raw["config"])
     saved.setdefault("split_seed", saved.get("seed", 0))  # before split_seed, seed split too
     config = TrainConfig.model_validate(
@@ -73,6 +73,37 @@ def evaluate(
         "model": raw["model"], "n": len(data.part(part)),
         "metrics": result["metrics"], "by_size": result["by_size"],
     }  # fmt: skip
+
+
+CHECKPOINT_KEYS = ("config", "model", "genes", "environments", "state_dict", "label_mean", "label_std")
+
+
+def read_checkpoint(path: Path) -> dict:
+    """The contents of a ``model.pt`` written by ``tc train``; a TorchCellError naming the file
+    and what to do when it is missing (a run killed before its end), truncated or another file."""
+    path = Path(path)
+    if not path.exists():
+        run = path.parent if path.name == CHECKPOINT else None
+        if run is not None and run.is_dir():
+            raise TorchCellError(
+                f"{run} holds no {CHECKPOINT}: the tc train that wrote it did not finish "
+                f"(model.pt is written at its end); train again with --overwrite"
+            )
+        raise TorchCellError(f"checkpoint {path} does not exist")
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises RuntimeError, EOFError, OSError or pickle's errors
+        raise TorchCellError(
+            f"{path} is not a readable {CHECKPOINT} ({type(err).__name__}; truncated or "
+            "damaged?); train again with --overwrite"
+        ) from None
+    missing = [k for k in CHECKPOINT_KEYS if not isinstance(raw, dict) or k not in raw]
+    if missing:
+        raise TorchCellError(
+            f"{path} is not a {CHECKPOINT} written by tc train (it lacks {', '.join(missing)}); "
+            f"pass the run folder or its {CHECKPOINT}"
+        )
+    return raw
 
 
 class _RemappedEnvironments(torch.nn.Module):
