@@ -13,10 +13,10 @@ from torch_geometric.data import Batch
 
 from torchcell.cell import (
     CellDataModule,
+    CellDataset,
     CellGraph,
     DCellRepresentation,
     LabelStandardizer,
-    Neo4jCellDataset,
     PerturbationRepresentation,
     SubgraphRepresentation,
 )
@@ -182,7 +182,7 @@ def test_only_a_deletion_removes_a_gene_and_its_reactions(dataset_dir):
     """Real sample rows of TSC10 (YBR265W, the only gene of a Yeast9 reaction's rule): the
     DAmP allele (tsc10_damp) and the ts allele (tsc10-1) keep the gene, its edges and its
     reactions; the same gene deleted removes them. The kind reaches the model per gene."""
-    data = Neo4jCellDataset(dataset_dir, PerturbationRepresentation)
+    data = CellDataset(dataset_dir, PerturbationRepresentation)
     processor = data.processor
     cell = processor.cell
     tsc10 = cell.genes.index("YBR265W")
@@ -212,8 +212,8 @@ def cell_rules(root) -> list[str]:
 
 def test_subgraph_and_perturbation_representations_agree(dataset_dir):
     cell = CellGraph.load(dataset_dir)
-    subgraph = Neo4jCellDataset(dataset_dir, SubgraphRepresentation)
-    perturbation = Neo4jCellDataset(dataset_dir, PerturbationRepresentation)
+    subgraph = CellDataset(dataset_dir, SubgraphRepresentation)
+    perturbation = CellDataset(dataset_dir, PerturbationRepresentation)
     # include samples whose deletions remove reactions (genes of the metabolic model)
     metabolic = set(cell.clause_gene.tolist())
     chosen = [i for i, r in enumerate(subgraph.records()) if set(r.genes) & metabolic][:16] + list(
@@ -244,20 +244,20 @@ def test_subgraph_and_perturbation_representations_agree(dataset_dir):
 
 def test_every_sample_carries_every_type_even_empty(dataset_dir):
     for processor in (SubgraphRepresentation, PerturbationRepresentation):
-        dataset = Neo4jCellDataset(dataset_dir, processor)
+        dataset = CellDataset(dataset_dir, processor)
         sample = dataset[0]
         assert set(NODE_TYPES) <= set(sample.node_types)
         assert set(EDGE_TYPES) <= set(sample.edge_types)
     single = next(
-        i for i, r in enumerate(Neo4jCellDataset(dataset_dir).records()) if len(r.genes) == 1
+        i for i, r in enumerate(CellDataset(dataset_dir).records()) if len(r.genes) == 1
     )
-    dataset = Neo4jCellDataset(dataset_dir, SubgraphRepresentation)
+    dataset = CellDataset(dataset_dir, SubgraphRepresentation)
     batch = Batch.from_data_list([dataset[single], dataset[0]])
     assert set(EDGE_TYPES) <= set(batch.edge_types) and GPR in batch.edge_types
 
 
 def test_dcell_view_marks_mutant_genes_per_term(dataset_dir):
-    dataset = Neo4jCellDataset(dataset_dir, lambda cell: DCellRepresentation(cell, min_genes=4))
+    dataset = CellDataset(dataset_dir, lambda cell: DCellRepresentation(cell, min_genes=4))
     view = dataset.processor
     assert len(view.terms) > 0 and (view.term_sizes >= 4).all()
     record = dataset.record(5)

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from torchcell.cell.dataset import Neo4jCellDataset
+from torchcell.cell.dataset import CellDataset
 from torchcell.cell.ontology import Ontology
 from torchcell.cell.processors import PerturbationRepresentation, perturbed_genes
 from torchcell.errors import TorchCellError
@@ -25,7 +25,7 @@ NAN = float("nan")
 
 @pytest.fixture(scope="module")
 def dataset(sample_dataset):
-    return Neo4jCellDataset(sample_dataset)
+    return CellDataset(sample_dataset)
 
 
 @pytest.fixture(scope="module")

@@ -244,7 +244,7 @@ def test_demo_trains_on_the_real_sga_pipeline_scores(sample_graph, tmp_path):
     """`make demo`'s dataset and config: the sample's real τ-SGA output materialized, every
     scored triple of the screen file in it with its τ (replicate strains of one genotype merged
     by their mean, so the record's τ lies within the file's values), then the demo's model."""
-    from torchcell.cell.dataset import Neo4jCellDataset
+    from torchcell.cell.dataset import CellDataset
 
     out = tmp_path / "sga"
     run_tc(
@@ -253,7 +253,7 @@ def test_demo_trains_on_the_real_sga_pipeline_scores(sample_graph, tmp_path):
         "--out",
         str(out),
     )
-    data = Neo4jCellDataset(out)
+    data = CellDataset(out)
     tau = data.labels.index("gene_interaction")
     records: dict[frozenset[str], list[float]] = {}
     for i in range(data.len()):

@@ -4,4 +4,32 @@ The stages, each a subpackage that only imports the ones before it:
 ``schema`` -> ``sources`` -> ``graphdb`` -> ``store`` -> ``cell`` -> ``models`` -> ``train`` -> ``cli``.
 """
 
+from __future__ import annotations
+
 __version__ = "0.1.0"
+
+_API = {
+    "CellDataset": "torchcell.cell",
+    "CellDataModule": "torchcell.cell",
+    "CellGraph": "torchcell.cell",
+    "Neo4jCellDataset": "torchcell.cell",
+    "TrainConfig": "torchcell.train.config",
+    "evaluate": "torchcell.train.evaluate",
+}
+"""The notebook API, imported on first use (``import torchcell`` alone stays cheap for the CLI):
+``from torchcell import CellDataset, CellDataModule, TrainConfig, train, evaluate``."""
+
+__all__ = [*_API, "train", "__version__"]
+# ``train``: the subpackage torchcell.train, callable as torchcell.train.loop.train
+
+
+def __getattr__(name: str):
+    if name == "train":
+        import importlib
+
+        return importlib.import_module("torchcell.train")
+    if name not in _API:
+        raise AttributeError(f"module 'torchcell' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(_API[name]), name)

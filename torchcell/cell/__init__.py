@@ -2,7 +2,7 @@
 
 from torchcell.cell.data import CellData
 from torchcell.cell.datamodule import CellDataModule
-from torchcell.cell.dataset import Neo4jCellDataset
+from torchcell.cell.dataset import CellDataset, Neo4jCellDataset
 from torchcell.cell.graph import CellGraph
 from torchcell.cell.processors import (
     DCellRepresentation,
@@ -14,6 +14,7 @@ from torchcell.cell.transforms import LabelStandardizer
 __all__ = [
     "CellData",
     "CellDataModule",
+    "CellDataset",
     "CellGraph",
     "DCellRepresentation",
     "LabelStandardizer",

@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader as TorchDataLoader
 from torch_geometric.loader import DataLoader
 
 from torchcell.cell import splits
-from torchcell.cell.dataset import Neo4jCellDataset
+from torchcell.cell.dataset import CellDataset
 from torchcell.cell.transforms import LabelStandardizer
 
 
@@ -51,7 +51,7 @@ class CellDataModule:
     test_datasets: list[str] = field(default_factory=list)
 
     def __post_init__(self):
-        self.dataset = Neo4jCellDataset(self.root, self.processor)
+        self.dataset = CellDataset(self.root, self.processor)
         records = list(self.dataset.records())
         self.genotypes = [r.genes for r in records]
         self.samples = [Genotype(r.genes, r.kinds, r.environment, r.alleles) for r in records]

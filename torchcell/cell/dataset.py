@@ -1,4 +1,4 @@
-"""``Neo4jCellDataset``: a materialized dataset's shards as PyG samples.
+"""``CellDataset``: a materialized dataset's shards as PyG samples.
 
 Reads ``manifest.json``, ``cell_graph.pt`` and the LMDB shards (opened lazily, once per
 process, so ``num_workers > 0`` is safe). Each sample is a stored experiment (perturbed gene
@@ -9,6 +9,7 @@ indices and kinds, labels, environment) turned into model input by a GraphProces
 from __future__ import annotations
 
 import bisect
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,7 +23,10 @@ from torchcell.store.records import StoredExperiment
 from torchcell.store.shard import open_shard
 
 
-class Neo4jCellDataset(Dataset):
+class CellDataset(Dataset):
+    """The samples of a materialized dataset folder (its LMDB shards, manifest and cell graph),
+    each built by ``processor`` from the wildtype cell graph and one stored experiment."""
+
     def __init__(
         self,
         root: str | Path,
@@ -71,7 +75,7 @@ class Neo4jCellDataset(Dataset):
 
 
 class RecordView(TorchDataset):
-    def __init__(self, dataset: Neo4jCellDataset, indices: list[int]):
+    def __init__(self, dataset: CellDataset, indices: list[int]):
         self.dataset, self.indices = dataset, indices
 
     def __len__(self) -> int:
@@ -79,3 +83,15 @@ class RecordView(TorchDataset):
 
     def __getitem__(self, i: int) -> StoredExperiment:
         return self.dataset.record(self.indices[i])
+
+
+class Neo4jCellDataset(CellDataset):
+    """Deprecated name of ``CellDataset`` (which reads LMDB shards, not Neo4j)."""
+
+    def __init__(self, *args, **kwargs):
+        warnings.warn(
+            "Neo4jCellDataset is renamed CellDataset (it reads a materialized folder, not Neo4j)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__(*args, **kwargs)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from torchcell.cli.ui import console, progress_bar, user_errors
 from torchcell.errors import TorchCellError
@@ -28,12 +29,31 @@ app = typer.Typer(
         "  tc db start\n\n  tc build-db\n\n"
         "  tc materialize-dataset pipeline/datasets/sga_public_trigenic.yaml "
         "--out runs/datasets/sga_public_trigenic_sample\n\n"
-        "  tc train pipeline/train/demo.yaml"
+        "  tc train pipeline/train/demo.yaml\n\n"
+        "Exit codes: 0 done; 1 an error its message explains (bad data, a refused command, an "
+        "unreachable Neo4j); 2 a bad source row (file, line and field named) or a usage error."
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+def _print_version(value: bool) -> None:
+    if value:
+        from torchcell.code_version import describe
+
+        console.print(f"tc {describe()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Options of tc itself (before the command)."""
+
+
 db_app = typer.Typer(help="Run the local Neo4j (embedded, no Docker needed) and inspect the graph.")
 app.add_typer(db_app, name="db")
 
@@ -136,10 +156,10 @@ def db_stats() -> None:
     console.print(_counts_table(counts))
     for build in builds:
         state = (
-            "complete" if build["complete"] else "[red]INCOMPLETE[/red] (a load was interrupted)"
+            "complete" if build["complete"] else Text("INCOMPLETE (a load was interrupted)", "red")
         )
         union = f", appended to {', '.join(build['appended_to'])}" if build["appended_to"] else ""
-        console.print(f"build {build['id']}: {state}{union}")
+        console.print(Text.assemble(f"build {build['id']}: ", state, union))
     if any(not b["complete"] for b in builds):
         console.print("finish it by rerunning the same tc build-db command")
 
@@ -310,7 +330,7 @@ def _print_build(summary, folder: Path, result, loaded_by_job: bool = False) -> 
         )
     if summary.rejects:
         console.print(
-            f"[yellow]{summary.rejects:,} bad rows quarantined in {folder / 'quarantine.tsv'}[/yellow]"
+            Text(f"{summary.rejects:,} bad rows quarantined in {folder / 'quarantine.tsv'}", "yellow")
         )
     where = (
         f" into {result.uri}"
@@ -465,7 +485,7 @@ def jobs_status(
     console.print(f"finalize job {submission.finalize_job}: {state.finalize}")
     if state.cancelled_finalize:
         console.print(
-            f"[yellow]cancelled finalize job {submission.finalize_job}: shard(s) {sorted(state.failed_logs)} failed[/yellow]"
+            Text(f"cancelled finalize job {submission.finalize_job}: shard(s) {sorted(state.failed_logs)} failed", "yellow")
         )
     if state.failed_logs:
         console.print(
@@ -489,7 +509,7 @@ def dataset_verify(root: Path = typer.Argument(..., help="A materialized dataset
     with user_errors():
         problems = verify(root)
     for problem in problems:
-        console.print(f"[red]{problem}[/red]")
+        console.print(Text(problem, "red"))
     if problems:
         raise typer.Exit(1)
     console.print(f"{root}: every shard and the cell graph match the manifest")

@@ -17,13 +17,20 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from torchcell.errors import Neo4jUnavailable, SourceError, TorchCellError
 from torchcell.progress import Advance
 
-# written to a file (a log of a long run) rich would wrap tables at 80 columns: keep rows whole
-console = Console(stderr=False, highlight=False, width=None if sys.stdout.isatty() else 200)
-errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+# written to a file (a log of a long run) rich would wrap tables at 80 columns: keep rows whole.
+# markup off: what is printed is literal text (a "[fitness]" in a message stays); colour is
+# given with rich.text.Text where wanted.
+console = Console(
+    stderr=False, highlight=False, markup=False, width=None if sys.stdout.isatty() else 200
+)
+errors = Console(
+    stderr=True, highlight=False, markup=False, width=None if sys.stderr.isatty() else 200
+)
 
 
 @contextmanager
@@ -45,27 +52,28 @@ def progress_bar() -> Iterator:
         yield start
 
 
+def print_error(message: str) -> None:
+    """``error: <message>`` on stderr, the message printed literally (rich markup off), so a
+    ``[fitness]`` or pydantic's ``[type=…]`` inside it is shown, not read as a style."""
+    errors.print(Text.assemble(("error:", "red"), " ", str(message)), soft_wrap=True)
+
+
 @contextmanager
 def user_errors(uri_hint: str | None = None) -> Iterator[None]:
     """Print a TorchCellError (or a lost Neo4j connection) as one message and exit non-zero."""
     try:
         yield
     except SourceError as err:
-        errors.print(f"[red]error:[/red] {err}", soft_wrap=True)
+        print_error(str(err))
         raise typer.Exit(2) from None
     except TorchCellError as err:
-        errors.print(f"[red]error:[/red] {err}", soft_wrap=True)
+        print_error(str(err))
         raise typer.Exit(1) from None
     except (ServiceUnavailable, SessionExpired) as err:
-        errors.print(
-            f"[red]error:[/red] {Neo4jUnavailable(uri_hint or 'the configured Neo4j', str(err))}"
-        )
+        print_error(str(Neo4jUnavailable(uri_hint or "the configured Neo4j", str(err))))
         raise typer.Exit(1) from None
     except Neo4jError as err:
-        errors.print(
-            f"[red]error:[/red] Neo4j refused a statement ({err.code}): {err.message}",
-            soft_wrap=True,
-        )
+        print_error(f"Neo4j refused a statement ({err.code}): {err.message}")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         errors.print("interrupted")
