@@ -195,10 +195,10 @@ def test_a_resumed_materialization_refuses_edited_inputs_and_redoes_edited_recor
 def test_manifest_with_wrong_field_types_is_one_line(dataset_copy, tmp_path, field, value, said):
     path = dataset_copy / "manifest.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), field: value}))
-    for result in (
-        run_tc("dataset", "verify", str(dataset_copy), check=False),
-        train(dataset_copy, tmp_path / "run"),
-    ):
+    results = [run_tc("dataset", "verify", str(dataset_copy), check=False)]
+    if field == "shards" and value == "abc":  # the case of the report, through tc train too
+        results.append(train(dataset_copy, tmp_path / "run"))
+    for result in results:
         one_line_error(result, "manifest.json", said, "materialize the dataset again")
 
 

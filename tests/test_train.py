@@ -96,7 +96,11 @@ def test_train_writes_checkpoint_metrics_logs_and_plots(data, tmp_path):
 
 def test_evaluate_refuses_a_dataset_with_other_genes(data, tmp_path):
     bad = tmp_path / "model.pt"
-    state = {"genes": ["YAL001C"], "config": {"dataset": "x", "output": "y"}, "state_dict": {}}
+    state = {
+        "genes": ["YAL001C"], "config": {"dataset": "x", "output": "y"}, "state_dict": {},
+        "model": "gene_set", "environments": [], "label_mean": torch.zeros(2),
+        "label_std": torch.ones(2),
+    }  # fmt: skip
     torch.save(state, bad)
     result = run_tc("evaluate", str(bad), str(data), check=False)
     assert result.returncode == 1 and "cannot score it" in result.stderr
