@@ -6,6 +6,8 @@ The stages, each a subpackage that only imports the ones before it:
 
 from __future__ import annotations
 
+import importlib
+
 __version__ = "0.1.0"
 
 _API = {
@@ -25,11 +27,7 @@ __all__ = [*_API, "train", "__version__"]
 
 def __getattr__(name: str):
     if name == "train":
-        import importlib
-
         return importlib.import_module("torchcell.train")
     if name not in _API:
         raise AttributeError(f"module 'torchcell' has no attribute {name!r}")
-    import importlib
-
     return getattr(importlib.import_module(_API[name]), name)

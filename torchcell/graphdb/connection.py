@@ -70,10 +70,14 @@ def check_uri(uri: str) -> None:
         elif port == 0:
             problem = "port 0"
     if problem is not None:
-        raise TorchCellError(
-            f"TC_NEO4J_URI={masked(uri)!r} is not a Neo4j address ({problem}); use e.g. "
-            "bolt://host:7687 or neo4j://host:7687, or unset it to use the local server"
-        )
+        raise not_an_address(uri, problem)
+
+
+def not_an_address(uri: str, problem: str) -> TorchCellError:
+    return TorchCellError(
+        f"TC_NEO4J_URI={masked(uri)!r} is not a Neo4j address ({problem}); use e.g. "
+        "bolt://host:7687 or neo4j://host:7687, or unset it to use the local server"
+    )
 
 
 def resolve_settings() -> Neo4jSettings:
@@ -116,10 +120,7 @@ def open_driver(settings: Neo4jSettings | None = None) -> Iterator[Driver]:
             notifications_min_severity="OFF",
         )
     except (ConfigurationError, ValueError) as err:
-        raise TorchCellError(
-            f"TC_NEO4J_URI={masked(settings.uri)!r} is not a Neo4j address ({err}); use e.g. "
-            "bolt://host:7687 or neo4j://host:7687, or unset it to use the local server"
-        ) from None
+        raise not_an_address(settings.uri, str(err)) from None
     try:
         try:
             driver.verify_connectivity()

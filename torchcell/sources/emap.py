@@ -48,6 +48,7 @@ from torchcell.sources.catalog import Source, SourceFiles
 from torchcell.sources.experiments import (
     ExperimentTables,
     Side,
+    allele_identity_expr,
     experiment_tables,
     with_environment,
 )
@@ -174,13 +175,7 @@ def strains(
 
 def identity(prefix: str = "") -> pl.Expr:
     """Column-wise ``allele_identity`` of the strain columns ``<prefix>gene`` … ``allele``."""
-    gene, kind = pl.col(f"{prefix}gene"), pl.col(f"{prefix}kind")
-    allele = pl.col(f"{prefix}allele").fill_null("").str.to_lowercase()
-    return (
-        pl.when(kind == "deletion")
-        .then(pl.concat_str([gene, kind], separator=":"))
-        .otherwise(pl.concat_str([gene, kind, allele], separator=":"))
-    )
+    return allele_identity_expr(*(f"{prefix}{c}" for c in STRAIN))
 
 
 def parse_matrix(

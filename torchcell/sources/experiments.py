@@ -99,6 +99,16 @@ def in_range(
     return table
 
 
+def allele_identity_expr(gene: str, kind: str, allele: str) -> pl.Expr:
+    """Column-wise ``torchcell.schema.allele_identity`` of the columns named."""
+    allele_text = pl.col(allele).fill_null("").str.to_lowercase()
+    return (
+        pl.when(pl.col(kind) == "deletion")
+        .then(pl.concat_str([pl.col(gene), pl.col(kind)], separator=":"))
+        .otherwise(pl.concat_str([pl.col(gene), pl.col(kind), allele_text], separator=":"))
+    )
+
+
 @dataclass(frozen=True)
 class Side:
     """Where one perturbed gene of a row lives: columns for gene, kind, allele and strain.
@@ -115,13 +125,7 @@ class Side:
 
     def genotype_text(self) -> pl.Expr:
         """Column-wise ``torchcell.schema.allele_identity``."""
-        gene, kind = pl.col(self.gene), pl.col(self.kind)
-        allele = pl.col(self.allele).fill_null("").str.to_lowercase()
-        return (
-            pl.when(kind == "deletion")
-            .then(pl.concat_str([gene, kind], separator=":"))
-            .otherwise(pl.concat_str([gene, kind, allele], separator=":"))
-        )
+        return allele_identity_expr(self.gene, self.kind, self.allele)
 
     def text(self) -> pl.Expr:
         """Column-wise ``torchcell.schema.perturbation_key``."""

@@ -142,14 +142,18 @@ def read_layout(out: Path) -> dict:
         raise TorchCellError(
             f"{out / LAYOUT} is unreadable ({err}); delete {out} and materialize again"
         ) from None
-    for name, digest in layout.get("files", {}).items():
-        path = out / name
-        if not path.exists() or sha256_file(path) != digest:
-            raise TorchCellError(
-                f"{path} is missing or differs from the one {out / LAYOUT} was written with; "
-                f"delete {out} and materialize again"
-            )
+    for path in _differing(out, layout.get("files", {})):
+        raise TorchCellError(
+            f"{path} is missing or differs from the one {out / LAYOUT} was written with; "
+            f"delete {out} and materialize again"
+        )
     return layout
+
+
+def _differing(out: Path, files: dict[str, str]) -> list[Path]:
+    """The files of ``files`` (name: sha256) that are missing under ``out`` or differ."""
+    paths = [Path(out) / name for name in files]
+    return [p for p in paths if not p.exists() or sha256_file(p) != files[p.name]]
 
 
 def _meta_path(out: Path, index: int, count: int) -> Path:
@@ -321,13 +325,9 @@ def verify(out: Path) -> list[str]:
             f"{out / 'manifest.json'} lists no hashes of layout.json, genes.json and the shard "
             "records (an older format); rerun the same tc materialize-dataset to rewrite it"
         )
-    for name, digest in manifest.files.items():
-        path = out / name
-        if not path.exists() or sha256_file(path) != digest:
-            problems.append(f"{path} is missing or differs from the manifest")
-    graph = out / manifest.cell_graph["file"]
-    if not graph.exists() or sha256_file(graph) != manifest.cell_graph["sha256"]:
-        problems.append(f"{graph} is missing or differs from the manifest")
+    graph = {manifest.cell_graph["file"]: manifest.cell_graph["sha256"]}
+    for path in _differing(out, {**manifest.files, **graph}):
+        problems.append(f"{path} is missing or differs from the manifest")
     if sum(s["count"] for s in manifest.shards) != manifest.count:
         problems.append("the shard counts do not add up to the manifest's count")
     return problems
