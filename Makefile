@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: demo test venv neo4j clean
+.PHONY: demo test venv neo4j clean results results-real references
 
 venv: $(VENV)/.installed
 
@@ -25,6 +25,30 @@ demo: venv neo4j
 	$(BIN)/tc train pipeline/train/demo.yaml --overwrite
 	@echo "results: runs/datasets/sga_public_trigenic_sample (LMDB shard + manifest.json), runs/train/demo (model.pt + metrics.json)"
 	@echo "the local Neo4j keeps running; stop it with: $(BIN)/tc db stop"
+
+# Every result of docs/results.md and the README's headline, regenerated from runs (resumable:
+# rerun after a cut-off; tc compare --resume keeps finished seeds of the same config and data).
+SAMPLE_CONFIGS := pipeline/train/demo.yaml pipeline/train/hetero_cell.yaml pipeline/train/dcell.yaml pipeline/train/dango.yaml
+results: demo
+	test -f runs/pretrain/dango_embeddings.pt || $(BIN)/tc pretrain-dango runs/datasets/sga_public_trigenic_sample --out runs/pretrain/dango_embeddings.pt
+	$(BIN)/tc compare $(SAMPLE_CONFIGS) --split held_out_genes --seeds 3 --out runs/results/sample_held_out_genes --resume
+	$(BIN)/tc report $$(dirname runs/results/*/compare.json) --out docs/results.md --readme README.md
+
+# The tables on the full public files (docs/real-data.md): run benchmarks/real_graph.py first.
+REAL := runs/real/datasets
+results-real: venv neo4j
+	for spec in costanzo2016_smf_deletions emap_schuldiner2005 sga_public_trigenic; do \
+	  test -f $(REAL)/$$spec/manifest.json || $(BIN)/tc materialize-dataset pipeline/datasets/$$spec.yaml --out $(REAL)/$$spec --executor local || exit 1; done
+	test -f runs/real/pretrain/dango_embeddings.pt || $(BIN)/tc pretrain-dango $(REAL)/emap_schuldiner2005 --epochs 20 --out runs/real/pretrain/dango_embeddings.pt
+	$(BIN)/tc compare pipeline/train/real_smf/*.yaml --split held_out_genes --seeds 3 --out runs/results/single_mutant_fitness --resume
+	$(BIN)/tc compare pipeline/train/real_emap/*.yaml --split held_out_pairs --seeds 3 --out runs/results/emap_held_out_pairs --resume
+	$(BIN)/tc compare pipeline/train/real_emap/*.yaml --split held_out_genes --seeds 3 --out runs/results/emap_held_out_genes --resume
+	$(BIN)/tc compare pipeline/train/real_sga/*.yaml --split random --seeds 3 --out runs/results/sga_epsilon_tau --resume
+	$(BIN)/tc report $$(dirname runs/results/*/compare.json) --out docs/results.md --readme README.md
+
+# docs/reference/ from the code's field descriptions (tests/test_docs.py fails when stale)
+references: venv
+	$(BIN)/tc reference --out docs/reference
 
 test: venv neo4j
 	$(BIN)/python -m pytest

@@ -30,7 +30,7 @@ def train(config: Path, accelerator: str, epochs: int, out: Path) -> tuple[dict,
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "torchcell.cli.app", "train", str(config), "--accelerator",
-         accelerator, "--epochs", str(epochs), "--output", str(out), "--overwrite",
+         accelerator, "--epochs", str(epochs), "--out", str(out), "--overwrite",
          "--no-progress"],
         check=True,
     )  # fmt: skip

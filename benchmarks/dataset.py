@@ -169,8 +169,8 @@ def materialize_once(settings, work: Path, name: str, shards: int, workers: int)
     """Materialize the benchmark screen's double mutants with ``shards`` shards; (manifest, seconds)."""
     from torchcell.executors.stage import LocalExecutor
     from torchcell.graphdb.connection import open_driver
-    from torchcell.graphdb.query_spec import DatasetSpec
     from torchcell.store.materialize import materialize_stage, prepare
+    from torchcell.store.spec import DatasetSpec
 
     spec = DatasetSpec(name=name, datasets=["costanzo2016_dmf"], min_genes=2, max_genes=2,
                        labels=["fitness", "gene_interaction"])  # fmt: skip

@@ -8,7 +8,7 @@ E-MAP with its derived allele table, the SGA_Public τ-SGA output and fitness ta
 2016 single-mutant fitness, the Costanzo 2010 excerpt), starts a fresh local Neo4j in
 ``<work>/home``, runs the real command
 
-    tc build-db --source-dir <work>/sources --loader bulk --quarantine --shards 2
+    tc build-db --source-dir <work>/sources --loader bulk --quarantine --nodes 2
 
 and prints its wall time, the peak RSS of the build's processes and of the Neo4j server, and a
 table of graph counts beside counts computed here from the files with plain Python (genes the
@@ -221,8 +221,8 @@ def main() -> None:
     prepare(args.data, args.work / "sources")
     subprocess.run([TC, "db", "start", "--heap", "2g"], env=env, check=True)
     command = [
-        TC, "build-db", "--source-dir", str(args.work / "sources"), "--build-dir",
-        str(args.work / "build"), "--loader", args.loader, "--quarantine", "--shards", "2",
+        TC, "build-db", "--source-dir", str(args.work / "sources"), "--out",
+        str(args.work / "build"), "--loader", args.loader, "--quarantine", "--nodes", "2",
     ]  # fmt: skip
     print("$", " ".join(command))
     start = time.perf_counter()

@@ -84,7 +84,7 @@ def sample_graph(neo4j, tmp_path_factory):
             "build-db",
             "--source-dir",
             str(SAMPLE_DIR),
-            "--build-dir",
+            "--out",
             str(tmp_path_factory.mktemp("build")),
         )
         yield drv

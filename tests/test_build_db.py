@@ -27,7 +27,7 @@ REL_TYPES = ("PERTURBS", "IS_A", "PART_OF", "ANNOTATED", "PHYSICAL", "REGULATES"
 
 def build(tmp_path, *args: str):
     return run_tc(
-        "build-db", "--source-dir", str(SAMPLE_DIR), "--build-dir", str(tmp_path / "build"), *args
+        "build-db", "--source-dir", str(SAMPLE_DIR), "--out", str(tmp_path / "build"), *args
     )
 
 
@@ -52,23 +52,23 @@ def build_ids(driver) -> list[str]:
 
 
 def test_online_build_matches_the_files_and_a_rerun_changes_nothing(empty_graph, tmp_path):
-    first = build(tmp_path, "--shards", "3")
+    first = build(tmp_path, "--nodes", "3")
     assert "built graph" in first.stdout
     counts = assert_counts_match_files(empty_graph)
     ids = build_ids(empty_graph)
     assert len(ids) == 1
 
-    build(tmp_path, "--shards", "3")
+    build(tmp_path, "--nodes", "3")
     assert graph_counts(empty_graph, "neo4j") == counts
     assert build_ids(empty_graph) == ids
 
 
 def test_bulk_import_gives_the_same_graph_as_online(empty_graph, tmp_path):
-    build(tmp_path, "--shards", "2")
+    build(tmp_path, "--nodes", "2")
     online = graph_counts(empty_graph, "neo4j")
     result = run_tc(
-        "build-db", "--source-dir", str(SAMPLE_DIR), "--build-dir", str(tmp_path / "bulk"),
-        "--shards", "4", "--loader", "bulk",
+        "build-db", "--source-dir", str(SAMPLE_DIR), "--out", str(tmp_path / "bulk"),
+        "--nodes", "4", "--loader", "bulk",
     )  # fmt: skip
     assert "built graph" in result.stdout
     from torchcell.graphdb.connection import open_driver, resolve_settings
@@ -137,7 +137,7 @@ def test_kuzmin2020_table_loads_into_its_own_dataset(empty_graph, sample_copy, t
         sample_copy / "Kuzmin2020_TableS1_GENERATED.txt"
     )
     run_tc(
-        "build-db", "--source-dir", str(sample_copy), "--build-dir", str(tmp_path / "b"),
+        "build-db", "--source-dir", str(sample_copy), "--out", str(tmp_path / "b"),
         "--only", "kuzmin2020",
     )  # fmt: skip
     rows = empty_graph.execute_query(
@@ -152,7 +152,7 @@ def test_biogrid_links_keep_their_evidence_in_the_graph(empty_graph, sample_copy
     for path in fixture.glob("BIOGRID-*.tab3.txt"):
         shutil.copy(path, sample_copy / path.name)
     run_tc(
-        "build-db", "--source-dir", str(sample_copy), "--build-dir", str(tmp_path / "b"),
+        "build-db", "--source-dir", str(sample_copy), "--out", str(tmp_path / "b"),
         "--only", "biogrid", "--loader", "bulk",
     )  # fmt: skip
     rows = empty_graph.execute_query(
@@ -172,7 +172,7 @@ def test_malformed_row_exits_nonzero_naming_file_line_field(empty_graph, sample_
         "build-db",
         "--source-dir",
         str(sample_copy),
-        "--build-dir",
+        "--out",
         str(tmp_path / "b"),
         check=False,
     )
@@ -202,7 +202,7 @@ def test_wrong_password_is_one_line_for_every_command(neo4j, tmp_path, args):
     if args[0] == "materialize-dataset":
         args = [*args, "--out", str(tmp_path / "ds")]
     if args[0] == "build-db":
-        args = [*args, "--build-dir", str(tmp_path / "b")]
+        args = [*args, "--out", str(tmp_path / "b")]
     result = run_tc(
         *args, env={"TC_NEO4J_USER": "intruder", "TC_NEO4J_PASSWORD": "wrong"}, check=False
     )

@@ -159,7 +159,7 @@ def test_build_loads_strains_as_genotypes_and_quarantines_non_genes(empty_graph,
     for path in (SQUARE, SQUARE_ALLELES, WIDE, WIDE_QUERIES, WIDE_ARRAYS):
         shutil.copy(path, folder)
     result = run_tc(
-        "build-db", "--source-dir", str(folder), "--build-dir", str(tmp_path / "b"), "--quarantine"
+        "build-db", "--source-dir", str(folder), "--out", str(tmp_path / "b"), "--quarantine"
     )  # fmt: skip
     assert "pairs of two strains of one gene, not loaded" in result.stdout
     quarantined = pl.read_csv(next((tmp_path / "b").rglob("quarantine*.tsv")), separator="\t")

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from torchcell.paths import PIPELINE, SAMPLE_DIR
 
@@ -36,7 +37,7 @@ def dataset_copy(sample_dataset, tmp_path):
 
 def train(data, out, *extra: str):
     return run_tc(
-        "train", str(DEMO), "--dataset", str(data), "--output", str(out), "--epochs", "1",
+        "train", str(DEMO), "--dataset", str(data), "--out", str(out), "--epochs", "1",
         "--no-progress", *extra, check=False,
     )  # fmt: skip
 
@@ -90,9 +91,12 @@ def test_evaluate_on_a_killed_or_damaged_run_is_one_line(sample_dataset, tmp_pat
     (run / "model.pt").write_bytes(model[: len(model) // 2])
     one_line_error(run_tc("evaluate", str(run / "model.pt"), str(sample_dataset), check=False),
                    "model.pt is not a readable model.pt", "truncated")  # fmt: skip
-    lightning = run / "checkpoints" / "best.ckpt"
-    one_line_error(run_tc("evaluate", str(lightning), str(sample_dataset), check=False),
-                   "best.ckpt is not a model.pt written by tc train", "lacks config")  # fmt: skip
+    lightning = run / "checkpoints" / "best.ckpt"  # the same format: it scores too
+    assert run_tc("evaluate", str(lightning), str(sample_dataset)).returncode == 0
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(2)}, other)
+    one_line_error(run_tc("evaluate", str(other), str(sample_dataset), check=False),
+                   "other.pt is not a model.pt written by tc train", "lacks hyper_parameters")  # fmt: skip
     for leftover in run.iterdir():  # what a tc train killed mid-fit leaves: checkpoints/, logs/
         if leftover.name not in ("checkpoints", "logs"):
             shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
@@ -140,7 +144,7 @@ def test_concurrent_writers_of_one_dataset_folder_take_turns(sample_graph, tmp_p
     with exclusive(out / LOCK, "the test"):
         held = run_tc("materialize-dataset", str(SPEC), "--out", str(out), check=False)
     one_line_error(held, f"dataset folder {out} is being written by pid", "choose another --out")
-    command = [TC, "materialize-dataset", str(SPEC), "--out", str(out), "--shards", "2"]
+    command = [TC, "materialize-dataset", str(SPEC), "--out", str(out), "--nodes", "2"]
     racers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
     results = [(r.wait(timeout=600), *r.communicate()) for r in racers]
     assert any(rc == 0 for rc, _, _ in results), results
@@ -171,18 +175,18 @@ def test_a_resumed_materialization_refuses_edited_inputs_and_redoes_edited_recor
     sample_graph, tmp_path
 ):
     out = tmp_path / "d"
-    run_tc("materialize-dataset", str(SPEC), "--out", str(out), "--shards", "2")
+    run_tc("materialize-dataset", str(SPEC), "--out", str(out), "--nodes", "2")
     first = json.loads((out / "manifest.json").read_text())
     sidecar = out / (first["shards"][1]["file"] + ".json")
     meta = json.loads(sidecar.read_text())
     sidecar.write_text(json.dumps({**meta, "count": meta["count"] + 5}))  # a record edited by hand
-    run_tc("materialize-dataset", str(SPEC), "--out", str(out), "--shards", "2")
+    run_tc("materialize-dataset", str(SPEC), "--out", str(out), "--nodes", "2")
     again = json.loads((out / "manifest.json").read_text())
     assert again["count"] == first["count"] and again["shards"] == first["shards"]
     genes = out / "genes.json"
     genes.write_text(genes.read_text().replace("Y", "Z", 1))
     result = run_tc(
-        "materialize-dataset", str(SPEC), "--out", str(out), "--shards", "2", check=False
+        "materialize-dataset", str(SPEC), "--out", str(out), "--nodes", "2", check=False
     )
     one_line_error(result, "genes.json is missing or differs from the one", "layout.json")
 
@@ -238,7 +242,7 @@ def test_hostile_strings_in_a_spec_stay_data(sample_graph, tmp_path):
     spec.write_text(f'name: hostile\ndatasets: [costanzo2016_smf]\nmedia: ["{hostile}"]\n')
     result = run_tc("materialize-dataset", str(spec), "--out", str(tmp_path / "d2"), check=False)
     one_line_error(result, "no environment of the graph has")
-    from torchcell.graphdb.query_spec import DatasetSpec
+    from torchcell.store.spec import DatasetSpec
 
     query = DatasetSpec.from_yaml(spec)  # the partition query itself, run with the hostile medium
     assert sample_graph.execute_query(query.cypher(), query.parameters()).records == []
@@ -256,7 +260,7 @@ def test_unreadable_source_file_is_one_line(tmp_path, damage):
     else:
         (folder / "SGD_features.tab").write_bytes(bytes(range(256)) * 200)
     result = run_tc(
-        "build-db", "--source-dir", str(folder), "--build-dir", str(tmp_path / "b"),
+        "build-db", "--source-dir", str(folder), "--out", str(tmp_path / "b"),
         "--loader", "none", check=False,
     )  # fmt: skip
     one_line_error(result, "SGD_features.tab")
@@ -272,7 +276,7 @@ def test_gzip_bomb_source_is_refused_in_bounded_memory(tmp_path, fill, said):
     with gzip.open(folder / "SGD_features.tab.gz", "wb", compresslevel=9) as bomb:
         for _ in range(1024):
             bomb.write(fill * (1 << 20))
-    command = [TC, "build-db", "--source-dir", str(folder), "--build-dir", str(tmp_path / "b"), "--loader", "none"]  # fmt: skip
+    command = [TC, "build-db", "--source-dir", str(folder), "--out", str(tmp_path / "b"), "--loader", "none"]  # fmt: skip
     peak = tmp_path / "peak_kib"
     measure = (  # the peak RSS of tc alone, not of every child this test process ever waited for
         "import resource, subprocess, sys; rc = subprocess.run(sys.argv[2:]).returncode; "

@@ -31,7 +31,7 @@ def builds(driver) -> list[dict]:
 
 def build(tmp_path, name: str, *args: str, check: bool = True):
     return run_tc(
-        "build-db", "--source-dir", str(SAMPLE_DIR), "--build-dir", str(tmp_path / name), *args,
+        "build-db", "--source-dir", str(SAMPLE_DIR), "--out", str(tmp_path / name), *args,
         check=check,
     )  # fmt: skip
 
@@ -63,7 +63,7 @@ def test_a_killed_online_load_is_refused_by_materialize_until_finished(empty_gra
     """kill -9 of `tc build-db` midway: the Build node says incomplete, materialization refuses
     (before: exit 0 with 3,995 of 4,185 records), and rerunning the build finishes it."""
     env = {**os.environ}
-    args = [TC, "build-db", "--source-dir", str(SAMPLE_DIR), "--build-dir", str(tmp_path / "b")]
+    args = [TC, "build-db", "--source-dir", str(SAMPLE_DIR), "--out", str(tmp_path / "b")]
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
@@ -100,7 +100,7 @@ def test_a_spec_naming_a_dataset_the_graph_lacks_is_an_error(empty_graph, tmp_pa
 def test_two_simultaneous_builds_in_one_home_take_turns(empty_graph, tmp_path):
     """Before: the second died on a shard's .tmp (FileNotFoundError). Now both finish, the later
     one reuses the shards, and the graph holds the build once."""
-    args = [TC, "build-db", "--source-dir", str(SAMPLE_DIR), "--shards", "2", "--executor", "local"]
+    args = [TC, "build-db", "--source-dir", str(SAMPLE_DIR), "--nodes", "2", "--executor", "local"]
     procs = [
         subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
@@ -133,7 +133,7 @@ def test_neo4j_killed_during_an_online_load_then_restarted(neo4j, empty_graph, t
     from torchcell.graphdb.connection import open_driver
 
     state = local_server.read_state()
-    args = [TC, "build-db", "--source-dir", str(SAMPLE_DIR), "--build-dir", str(tmp_path / "b")]
+    args = [TC, "build-db", "--source-dir", str(SAMPLE_DIR), "--out", str(tmp_path / "b")]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
@@ -163,7 +163,7 @@ def test_neo4j_killed_during_a_materialization_then_restarted(neo4j, empty_graph
     assert "wrote" in clean.stdout
     state = local_server.read_state()
     out = tmp_path / "ds"
-    args = [TC, "materialize-dataset", str(spec), "--out", str(out), "--shards", "3"]
+    args = [TC, "materialize-dataset", str(spec), "--out", str(out), "--nodes", "3"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not (out / "layout.json").exists():
@@ -173,6 +173,6 @@ def test_neo4j_killed_during_a_materialization_then_restarted(neo4j, empty_graph
     assert proc.returncode != 0 and "Traceback" not in err, err
     assert not (out / "manifest.json").exists(), "no manifest for a dataset that did not finish"
     local_server.start(port=state.port, home=Path(state.home), heap=state.heap)
-    run_tc("materialize-dataset", str(spec), "--out", str(out), "--shards", "3")
+    run_tc("materialize-dataset", str(spec), "--out", str(out), "--nodes", "3")
     made, want = (json.loads((d / "manifest.json").read_text()) for d in (out, tmp_path / "clean"))
     assert made["count"] == want["count"] == expected_counts()["emap"], "nothing lost or doubled"

@@ -46,3 +46,103 @@ def test_error_text_is_printed_literally(tmp_path):
     result = run_tc("evaluate", str(missing), str(tmp_path), check=False)
     assert result.returncode == 1
     assert f"checkpoint {missing} does not exist" in " ".join(result.stderr.split())
+
+
+def test_predict_from_python_and_tc_predict_agree_on_an_unmeasured_pair(sample_dataset, tmp_path):
+    run = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE), str(sample_dataset), str(run)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if x.startswith("predicted fitness of"))
+    pair, environment = (
+        line.split(" of ")[1].split(" in ")[0],
+        line.split(" in ")[1].rsplit(":", 1)[0],
+    )
+    value = float(line.rsplit(": ", 1)[1])
+    printed = run_tc("predict", str(run), "--genes", pair, "--environment", environment)
+    assert f"{value:.5f}" in printed.stdout  # the same number from the CLI
+    for bad, message in ((f"{pair},YNOTAGENE", "not among the model's"),
+                         (pair.split(",")[0] + "," + pair.split(",")[0], "names a gene twice")):  # fmt: skip
+        result = run_tc(
+            "predict", str(run), "--genes", bad, "--environment", environment, check=False
+        )
+        assert result.returncode == 1 and message in " ".join(result.stderr.split())
+
+
+def test_lightning_fit_with_the_datamodule_and_load_from_checkpoint(sample_dataset, tmp_path):
+    import lightning as L
+    import torch
+
+    from torchcell import CellDataModule, CellModule, TrainConfig
+
+    config = TrainConfig(dataset=sample_dataset, output=tmp_path, labels=["fitness"])
+    data = CellDataModule(sample_dataset, batch_size=32)
+    module = CellModule.from_data(config, data)
+    trainer = L.Trainer(
+        max_epochs=1, limit_train_batches=3, limit_val_batches=2, logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, num_sanity_val_steps=0,
+    )  # fmt: skip
+    before = [p.detach().clone() for p in module.parameters()]
+    trainer.fit(module, datamodule=data)
+    assert any(not torch.equal(a, b) for a, b in zip(before, module.parameters(), strict=True))
+    trainer.save_checkpoint(tmp_path / "m.ckpt")
+    loaded = CellModule.load_from_checkpoint(tmp_path / "m.ckpt")  # its hyperparameters suffice
+    batch = next(iter(data.test_dataloader()))
+    assert torch.allclose(module.eval()(batch).pred, loaded.eval()(batch).pred)
+    assert loaded.genes == data.dataset.genes and loaded.config.labels == ["fitness"]
+
+
+TOY_MODEL = '''
+"""A toy model: one learnable number per gene, summed over the perturbed genes."""
+import torch
+from torch import nn
+
+from torchcell.models.base import ModelOutput, perturbed_genes
+from torchcell.models.registry import ModelSection, ModelSpec, register
+
+
+class ToyConfig(ModelSection):
+    scale: float = 1.0
+
+
+class Toy(nn.Module):
+    def __init__(self, num_genes, num_labels, scale):
+        super().__init__()
+        self.num_genes, self.scale = num_genes, scale
+        self.weight = nn.Parameter(torch.zeros(num_genes, num_labels))
+
+    def forward(self, batch):
+        mask = perturbed_genes(batch, self.num_genes).float()
+        return ModelOutput(self.scale * mask @ self.weight)
+
+
+register(ModelSpec(
+    "toy", ToyConfig,
+    lambda config, cell, labels, envs, restored: Toy(len(cell.genes), labels, config.toy.scale),
+    summary="one number per gene",
+))
+'''
+
+
+def test_a_toy_model_plugs_in_through_the_registry_alone(sample_dataset, tmp_path):
+    """Its module and its config, nothing of torchcell edited: tc train, tc models, tc predict."""
+    (tmp_path / "toy_model.py").write_text(TOY_MODEL)
+    config = tmp_path / "toy.yaml"
+    config.write_text(
+        f"base: {Path(__file__).parent.parent / 'pipeline/train/demo.yaml'}\n"
+        f"plugins: [toy_model]\nmodel: toy\ntoy: {{scale: 2.0}}\nepochs: 1\n"
+        f"labels: [fitness]\ndataset: {sample_dataset}\noutput: {tmp_path / 'run'}\n"
+    )
+    env = {"PYTHONPATH": str(tmp_path)}
+    result = run_tc("train", str(config), "--no-progress", env=env)
+    assert "training toy (" in result.stdout
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["config"]["toy"] == {"scale": 2.0} and metrics["history"]
+    done = run_tc("evaluate", str(tmp_path / "run"), str(sample_dataset), env=env)
+    assert "toy from" in " ".join(done.stdout.split())
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(config.read_text().replace("plugins: [toy_model]\n", ""))
+    refused = run_tc("train", str(bad), "--no-progress", "--overwrite", env=env, check=False)
+    assert refused.returncode == 1 and "'toy' is not a registered model" in refused.stderr

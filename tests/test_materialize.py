@@ -23,11 +23,11 @@ from torchcell.cell import (
 from torchcell.cell.graph import EDGE_TYPES, GPR, METABOLISM, NODE_TYPES
 from torchcell.checksum import sha256_file
 from torchcell.executors.faults import FAULT_ENV
-from torchcell.graphdb.query_spec import DatasetSpec
 from torchcell.paths import PIPELINE
 from torchcell.schema.gpr import is_active
 from torchcell.store.replicates import merge, signed_stouffer
 from torchcell.store.shard import open_shard
+from torchcell.store.spec import DatasetSpec
 
 from conftest import run_tc
 
@@ -56,7 +56,7 @@ def stored_ids(out) -> list[str]:
 @pytest.fixture(scope="module")
 def dataset_dir(sample_graph, tmp_path_factory):
     out = tmp_path_factory.mktemp("dataset")
-    materialize(SPEC, out, "--shards", "3")
+    materialize(SPEC, out, "--nodes", "3")
     return out
 
 
@@ -65,7 +65,7 @@ def test_shards_partition_every_experiment_exactly_once(
     sample_graph, keep_all_spec, tmp_path, shards
 ):
     out = tmp_path / f"n{shards}"
-    materialize(keep_all_spec, out, "--shards", str(shards))
+    materialize(keep_all_spec, out, "--nodes", str(shards))
     spec = DatasetSpec.from_yaml(keep_all_spec)
     direct = sample_graph.execute_query(
         "MATCH (e:Experiment)-[:IN_DATASET]->(d:Dataset) WHERE d.name IN $names "
@@ -118,12 +118,12 @@ def test_verify_finds_a_damaged_shard(dataset_dir, tmp_path):
 
 def test_killed_shard_writer_is_redone_on_rerun(sample_graph, keep_all_spec, tmp_path):
     clean = tmp_path / "clean"
-    materialize(keep_all_spec, clean, "--shards", "3")
+    materialize(keep_all_spec, clean, "--nodes", "3")
     broken = tmp_path / "broken"
     killed = materialize(
         keep_all_spec,
         broken,
-        "--shards",
+        "--nodes",
         "3",
         "--workers",
         "1",
@@ -136,7 +136,7 @@ def test_killed_shard_writer_is_redone_on_rerun(sample_graph, keep_all_spec, tmp
     assert not (broken / "manifest.json").exists()
     finished_first = (broken / "shard-00000-of-00003.lmdb").stat().st_mtime_ns
 
-    materialize(keep_all_spec, broken, "--shards", "3")
+    materialize(keep_all_spec, broken, "--nodes", "3")
     assert (broken / "shard-00000-of-00003.lmdb").stat().st_mtime_ns == finished_first, (
         "a complete shard was redone"
     )

@@ -18,12 +18,12 @@ from pydantic import ValidationError
 
 from torchcell.errors import TorchCellError
 from torchcell.graphdb.build import plan_build
-from torchcell.graphdb.query_spec import DatasetSpec
 from torchcell.graphdb.stats import graph_counts
 from torchcell.paths import PIPELINE, SAMPLE_DIR
 from torchcell.schema import Environment, Experiment, Perturbation, genotype_key
 from torchcell.sources import costanzo2010, costanzo2016, emap, sga_pipeline, sgd, string_actions
 from torchcell.store.replicates import merge
+from torchcell.store.spec import DatasetSpec
 
 from conftest import run_tc
 from sample_counts import costanzo2010_counts, expected_counts, sga_pipeline_counts, string_links
@@ -205,7 +205,7 @@ def test_build_from_only_the_single_mutant_workbook(empty_graph, tmp_path):
     shutil.copy(FIXTURES / "SGD_features.tab.gz", folder)
     shutil.copy(FIXTURES / "strain_ids_and_single_mutant_fitness.xlsx", folder)
     result = run_tc(
-        "build-db", "--source-dir", str(folder), "--build-dir", str(tmp_path / "b"), "--quarantine"
+        "build-db", "--source-dir", str(folder), "--out", str(tmp_path / "b"), "--quarantine"
     )  # fmt: skip
     assert "costanzo2016 loaded without SGA_*.txt*" in result.stdout
     genome = set(sgd.parse_genes(folder / "SGD_features.tab.gz")["id"])
@@ -227,7 +227,7 @@ def test_train_on_real_emap_scores_with_pair_nulls(sample_graph, tmp_path):
         .replace("labels: [fitness, gene_interaction]", "labels: [emap_score]")
     )
     run_tc(
-        "train", str(config), "--dataset", str(tmp_path / "emap"), "--output", str(tmp_path / "run"),
+        "train", str(config), "--dataset", str(tmp_path / "emap"), "--out", str(tmp_path / "run"),
         "--model", "gene_set", "--epochs", "1", "--split", "held_out_pairs", "--no-progress",
     )  # fmt: skip
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
@@ -271,7 +271,7 @@ def test_demo_trains_on_the_real_sga_pipeline_scores(sample_graph, tmp_path):
         assert all(min(scored[genes]) <= v <= max(scored[genes]) for v in values), genes
     run_tc(
         "train", str(PIPELINE / "train/demo.yaml"), "--dataset", str(out),
-        "--output", str(tmp_path / "run"), "--epochs", "1", "--no-progress",
+        "--out", str(tmp_path / "run"), "--epochs", "1", "--no-progress",
     )  # fmt: skip
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["test_by_size"]["3"]["gene_interaction"]["n"] > 0

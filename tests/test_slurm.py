@@ -1,7 +1,7 @@
 """The sharded stages on a real SLURM cluster (four virtual nodes, slurm/local-cluster.sh).
 
 Each stage must give exactly what the local process pool gives; a failed shard must leave the
-finalize step unrun and ``--resume`` must finish the run without duplicates.
+finalize step unrun and rerunning the command must finish the run without duplicates.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def build(folder, *args, **kwargs):
         "build-db",
         "--source-dir",
         str(SAMPLE_DIR),
-        "--build-dir",
+        "--out",
         str(folder),
         "--nodes",
         "4",
@@ -78,7 +78,7 @@ def test_materialize_on_slurm_equals_local_and_resumes_after_a_failed_shard(
     status = run_tc("jobs", "status", str(out), check=False)
     assert status.returncode == 1 and "failed" in status.stdout and "CANCELLED" in status.stdout
 
-    resumed = materialize(out, *SLURM, "--resume")
+    resumed = materialize(out, *SLURM)
     assert "(shards 2)" in " ".join(resumed.stdout.split()), "only the failed shard is resubmitted"
     manifest = json.loads((out / "manifest.json").read_text())
     assert [s["sha256"] for s in manifest["shards"]] == [s["sha256"] for s in local["shards"]]
@@ -92,7 +92,7 @@ def test_train_job_on_slurm(slurm_cluster, driver, tmp_path):
     materialize(tmp_path / "data", "--executor", "local")
     result = run_tc(
         "train", str(PIPELINE / "train/demo.yaml"), "--dataset", str(tmp_path / "data"),
-        "--output", str(tmp_path / "train"), "--epochs", "2",
+        "--out", str(tmp_path / "train"), "--epochs", "2",
         "--executor", "slurm", "--gpus", "0", "--cpus", "2", "--mem", "2G", "--wait",
     )  # fmt: skip
     assert "submitted training job" in result.stdout and "completed" in result.stdout

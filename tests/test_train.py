@@ -21,7 +21,7 @@ def data(sample_dataset):
 def test_train_writes_checkpoint_metrics_logs_and_plots(data, tmp_path):
     out = tmp_path / "train"
     result = run_tc(
-        "train", str(PIPELINE / "train/demo.yaml"), "--dataset", str(data), "--output", str(out),
+        "train", str(PIPELINE / "train/demo.yaml"), "--dataset", str(data), "--out", str(out),
         "--epochs", "4", "--split", "random", "--no-progress",
     )  # fmt: skip
     assert "val pearson fitness" in result.stdout
@@ -46,11 +46,13 @@ def test_train_writes_checkpoint_metrics_logs_and_plots(data, tmp_path):
     # the kept checkpoint is the epoch with the lowest validation loss
     losses = [h["val_loss"] for h in metrics["history"]]
     assert metrics["best_epoch"] == 1 + losses.index(min(losses))
-    state = torch.load(out / "model.pt", weights_only=True)
-    assert state["labels"] == ["fitness", "gene_interaction"]
-    assert state["epoch"] == metrics["best_epoch"]
-    kept = torch.load(out / "checkpoints/best.ckpt", weights_only=False)
+    state = torch.load(out / "model.pt", weights_only=True)  # one format: Lightning's
+    assert state["hyper_parameters"]["config"]["labels"] == ["fitness", "gene_interaction"]
+    assert state["best_epoch"] == metrics["best_epoch"] == state["epoch"] + 1
+    assert state["provenance"]["code"]["version"] and state["provenance"]["machine"]["cpu"]
+    kept = torch.load(out / "checkpoints/best.ckpt", weights_only=True)
     assert "optimizer_states" not in kept and kept["epoch"] + 1 == metrics["best_epoch"]
+    assert metrics["provenance"]["dataset_manifest"] == state["provenance"]["dataset_manifest"]
     smoothing = json.loads((out / "oversmoothing.json").read_text())
     assert len(smoothing["gene"]) == 3 and all(d > 0 for d in smoothing["gene"])  # input + 2 layers
     for name in (
@@ -79,16 +81,17 @@ def test_train_writes_checkpoint_metrics_logs_and_plots(data, tmp_path):
     # the same model with its environments listed in another order (embedding rows moved with
     # them) scores the same: environments are matched by name, not position
     raw = torch.load(out / "model.pt", weights_only=True)
-    assert len(raw["environments"]) >= 2
-    raw["environments"] = raw["environments"][::-1]
-    raw["state_dict"]["environment.weight"] = raw["state_dict"]["environment.weight"].flip(0)
+    hp = raw["hyper_parameters"]
+    assert len(hp["environments"]) >= 2
+    hp["environments"] = hp["environments"][::-1]
+    raw["state_dict"]["model.environment.weight"] = raw["state_dict"]["model.environment.weight"].flip(0)
     torch.save(raw, tmp_path / "reordered.pt")
     run_tc("evaluate", str(tmp_path / "reordered.pt"), str(data), "--part", "test", "--out",
            str(tmp_path / "r.json"))  # fmt: skip
     reordered = json.loads((tmp_path / "r.json").read_text())
     for label, m in metrics["test"].items():
         assert reordered["metrics"][label]["mse"] == pytest.approx(m["mse"], rel=1e-4)
-    raw["environments"] = ["YPD 37 °C", *raw["environments"][1:]]
+    hp["environments"] = ["YPD 37 °C", *hp["environments"][1:]]
     torch.save(raw, tmp_path / "unknown.pt")
     result = run_tc("evaluate", str(tmp_path / "unknown.pt"), str(data), check=False)
     assert result.returncode == 1 and "not trained on" in result.stderr
@@ -97,9 +100,11 @@ def test_train_writes_checkpoint_metrics_logs_and_plots(data, tmp_path):
 def test_evaluate_refuses_a_dataset_with_other_genes(data, tmp_path):
     bad = tmp_path / "model.pt"
     state = {
-        "genes": ["YAL001C"], "config": {"dataset": "x", "output": "y"}, "state_dict": {},
-        "model": "gene_set", "environments": [], "label_mean": torch.zeros(2),
-        "label_std": torch.ones(2),
+        "hyper_parameters": {
+            "genes": ["YAL001C"], "config": {"dataset": "x", "output": "y"}, "columns": [0],
+            "environments": [], "label_mean": [0.0], "label_std": [1.0], "restored": None,
+        },
+        "state_dict": {},
     }  # fmt: skip
     torch.save(state, bad)
     result = run_tc("evaluate", str(bad), str(data), check=False)
@@ -120,7 +125,7 @@ def test_pretrain_dango_then_train_dango(data, tmp_path):
     )
     out = tmp_path / "train"
     run_tc(
-        "train", str(config), "--dataset", str(data), "--output", str(out), "--epochs", "1",
+        "train", str(config), "--dataset", str(data), "--out", str(out), "--epochs", "1",
         "--no-progress",
     )  # fmt: skip
     metrics = json.loads((out / "metrics.json").read_text())
@@ -132,7 +137,7 @@ def test_two_process_ddp_on_cpu_scores_every_sample_once(data, tmp_path):
     round with repeats, which must not reach the metrics."""
     out = tmp_path / "ddp"
     result = run_tc(
-        "train", str(PIPELINE / "train/demo.yaml"), "--dataset", str(data), "--output", str(out),
+        "train", str(PIPELINE / "train/demo.yaml"), "--dataset", str(data), "--out", str(out),
         "--epochs", "1", "--devices", "2", "--no-progress",
     )  # fmt: skip
     lines = result.stdout.splitlines()  # rank 0 alone reports: one start line, one result
@@ -231,6 +236,24 @@ def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data
         assert saved["config"]["seed"] == seed and saved["config"]["split_seed"] == 1
         assert saved["config"]["accelerator"] == "auto"
     assert "| Pearson 95% CI |" in (out / "compare.md").read_text().splitlines()[0]
+    assert "[1/2] gene_set on held_out_genes, seed 5: epoch   1" in result.stdout  # progress
+    again = run_tc("compare", str(config), "--split", "held_out_genes", "--out", str(out),
+                   check=False)  # fmt: skip
+    assert again.returncode == 1 and "--overwrite" in again.stderr  # finished runs are kept
+    # the results page, from compare.json alone, twice the same bytes
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- results:begin -->\nold\n<!-- results:end -->\ntail\n")
+    page = tmp_path / "docs" / "results.md"
+    run_tc("report", str(out), "--out", str(page), "--readme", str(readme))
+    first_page, first_png = page.read_bytes(), (tmp_path / "docs/results/compare.png").read_bytes()
+    run_tc("report", str(out), "--out", str(page), "--readme", str(readme))
+    assert page.read_bytes() == first_page
+    assert (tmp_path / "docs/results/compare.png").read_bytes() == first_png
+    text = page.read_text()
+    assert f"{mean:.5f} ± {sd:.5f}" in text and "commit `" in text and "GPU: " in text
+    headline = readme.read_text()
+    assert "old" not in headline and headline.endswith("tail\n")
+    assert f"| compare | held_out_genes | fitness | gene_set | {mean:.5f} | {model['null']} |" in headline
 
 
 def test_compare_writes_each_finished_model_and_split_before_the_next_trains(data, tmp_path):
@@ -241,10 +264,12 @@ def test_compare_writes_each_finished_model_and_split_before_the_next_trains(dat
     second.write_text(first.read_text())
     out, seen = tmp_path / "compare", {}
 
-    def log(line: str) -> None:  # called once a model's seed has trained, before it is written
+    def log(line: str) -> None:  # "… best epoch": a model's seed has trained, not yet written
+        if "best epoch" not in line:
+            return  # a line per epoch
         written = out / "compare.json"
         rows = json.loads(written.read_text())["rows"] if written.exists() else []
-        seen[line.split(",")[0]] = {(r["model"], r["split"]) for r in rows}
+        seen[line.split("] ", 1)[1].split(",")[0]] = {(r["model"], r["split"]) for r in rows}
 
     compare([first, second], ["held_out_genes", "random"], seeds=1, out=out, log=log)
     # a cut-off compare keeps the models that finished, and a finished split's nulls
@@ -271,7 +296,11 @@ def test_compare_resume_keeps_finished_seeds_and_trains_what_is_missing(data, tm
     # a run written before a config field existed (at its default) is the same config
     del metrics["config"]["num_workers"]
     (runs / "seed0" / "metrics.json").write_text(json.dumps(metrics))
-    rows = compare([config], ["random"], seeds=2, out=out, log=lines.append, resume=True)
+    def finished(line: str) -> None:  # a line per finished run (the others: one per epoch)
+        if "best epoch" in line:
+            lines.append(line)
+
+    rows = compare([config], ["random"], seeds=2, out=out, log=finished, resume=True)
     assert "seed 0: kept the finished run" in lines[0] and "seed 1: best epoch" in lines[1]
     assert (runs / "seed0" / "model.pt").stat().st_mtime_ns == stamp
     assert rows[0]["per_seed"][0] == first[0]["per_seed"][0]
@@ -279,10 +308,10 @@ def test_compare_resume_keeps_finished_seeds_and_trains_what_is_missing(data, tm
     # a run cut off before it finished (no predictions.pt), or another config: trained again
     (runs / "seed1" / "predictions.pt").unlink()
     lines.clear()
-    compare([config], ["random"], seeds=2, out=out, log=lines.append, resume=True)
+    compare([config], ["random"], seeds=2, out=out, log=finished, resume=True)
     assert "kept" in lines[0] and "kept" not in lines[1]
     lines.clear()
-    compare([config], ["random"], seeds=1, epochs=2, out=out, log=lines.append, resume=True)
+    compare([config], ["random"], seeds=1, epochs=2, out=out, log=finished, resume=True)
     assert "kept" not in lines[0]
 
 
@@ -332,10 +361,14 @@ def test_every_shipped_training_config_is_valid():
 
     paths = sorted((PIPELINE / "train").rglob("*.yaml"))
     assert len(paths) >= 15
+    standalone = {"demo", "dcell", "dango", "gene_set"}  # each folder's reference configs
     for path in paths:
         config = TrainConfig.from_yaml(path)
         if config.model == "dcell" and "term_count" in path.stem:
             assert config.dcell.gene_input == "term_count"
+        text = path.read_text()
+        assert path.stem in standalone or "\nbase: " in text, f"{path}: a variant states its base"
+        assert "tc train pipeline/train/" in text or path.parent.name == "train", path
 
 
 def test_distribution_plot_of_a_model_that_predicts_one_value(tmp_path):
@@ -366,3 +399,26 @@ def test_training_path_needs_no_source_parsers():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_config_states_only_what_differs_from_its_base(tmp_path):
+    from torchcell.errors import TorchCellError
+    from torchcell.train.config import TrainConfig
+
+    (tmp_path / "root.yaml").write_text(
+        "dataset: d\noutput: o\nmodel: dcell\nepochs: 3\ndcell: {alpha: 0.5, min_genes: 4}\n"
+    )
+    (tmp_path / "variants").mkdir()
+    (tmp_path / "variants" / "v.yaml").write_text("base: ../root.yaml\ndcell: {alpha: 0.1}\n")
+    config = TrainConfig.from_yaml(tmp_path / "variants" / "v.yaml", epochs=5)
+    assert (config.dcell.alpha, config.dcell.min_genes, config.epochs) == (0.1, 4, 5)
+    (tmp_path / "a.yaml").write_text("base: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("base: a.yaml\n")
+    with pytest.raises(TorchCellError, match="returns to itself"):
+        TrainConfig.from_yaml(tmp_path / "a.yaml")
+    (tmp_path / "c.yaml").write_text("base: missing.yaml\n")
+    with pytest.raises(TorchCellError, match="missing.yaml does not exist"):
+        TrainConfig.from_yaml(tmp_path / "c.yaml")
+    (tmp_path / "d.yaml").write_text("base: root.yaml\ndcell: {alpha: -1}\nfoo: 1\n")
+    with pytest.raises(TorchCellError, match="unknown field"):
+        TrainConfig.from_yaml(tmp_path / "d.yaml")

@@ -16,10 +16,15 @@ _API = {
     "CellGraph": "torchcell.cell",
     "Neo4jCellDataset": "torchcell.cell",
     "TrainConfig": "torchcell.train.config",
+    "CellModule": "torchcell.train.module",
     "evaluate": "torchcell.train.evaluate",
+    "load_model": "torchcell.train.predict",
+    "ModelSpec": "torchcell.models.registry",
+    "register": "torchcell.models.registry",
 }
 """The notebook API, imported on first use (``import torchcell`` alone stays cheap for the CLI):
-``from torchcell import CellDataset, CellDataModule, TrainConfig, train, evaluate``."""
+``from torchcell import CellDataset, CellDataModule, TrainConfig, train, evaluate, load_model``;
+``ModelSpec`` and ``register`` add a model (``torchcell.models.registry``)."""
 
 __all__ = [*_API, "train", "__version__"]
 # ``train``: the subpackage torchcell.train, callable as torchcell.train.loop.train

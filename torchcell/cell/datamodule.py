@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+import lightning as L
 import torch
 from torch.utils.data import DataLoader as TorchDataLoader
 from torch_geometric.loader import DataLoader
@@ -34,23 +34,50 @@ class Genotype(NamedTuple):
 SplitName = Literal["random", "held_out_genes", "held_out_pairs", "by_dataset"]
 
 
-@dataclass
-class CellDataModule:
-    root: Path
-    split: SplitName = "held_out_genes"
-    val_fraction: float = 0.15
-    test_fraction: float = 0.15
-    batch_size: int = 32
-    seed: int = 0
-    """Of the split (train/val/test)."""
-    shuffle_seed: int = 0
-    """Of the training loader's shuffling."""
-    num_workers: int = 0
-    processor: object = None
-    val_datasets: list[str] = field(default_factory=list)
-    test_datasets: list[str] = field(default_factory=list)
+class CellDataModule(L.LightningDataModule):
+    """A materialized dataset, its train/val/test split, the training split's label
+    standardization and the loaders, for ``trainer.fit(module, datamodule=...)``.
 
-    def __post_init__(self):
+    ``setup()`` (Lightning calls it; so does reading ``dataset``, ``indices``, ``y`` or any
+    other of its results) opens the dataset and splits it, once.
+    """
+
+    _LOADED = ("dataset", "genotypes", "samples", "indices", "y", "standardizer")
+
+    def __init__(
+        self,
+        root: Path,
+        split: SplitName = "held_out_genes",
+        val_fraction: float = 0.15,
+        test_fraction: float = 0.15,
+        batch_size: int = 32,
+        seed: int = 0,
+        shuffle_seed: int = 0,
+        num_workers: int = 0,
+        processor: object = None,
+        val_datasets: Sequence[str] = (),
+        test_datasets: Sequence[str] = (),
+    ):
+        """``seed``: of the split (train/val/test); ``shuffle_seed``: of the training loader's
+        shuffling; ``val_datasets``/``test_datasets``: the ``by_dataset`` split's parts."""
+        super().__init__()
+        self.root, self.split, self.processor = Path(root), split, processor
+        self.val_fraction, self.test_fraction = val_fraction, test_fraction
+        self.batch_size, self.seed, self.shuffle_seed = batch_size, seed, shuffle_seed
+        self.num_workers = num_workers
+        self.val_datasets, self.test_datasets = list(val_datasets), list(test_datasets)
+        self._ready = False
+
+    def __getattr__(self, name: str):
+        if name in CellDataModule._LOADED and not self.__dict__.get("_ready", True):
+            self.setup()
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def setup(self, stage: str | None = None) -> None:
+        if self._ready:
+            return
+        self._ready = True
         self.dataset = CellDataset(self.root, self.processor)
         records = list(self.dataset.records())
         self.genotypes = [r.genes for r in records]
@@ -58,7 +85,7 @@ class CellDataModule:
         """Genes, allele kinds and environment of every sample (what the baselines read)."""
         if self.split == "random":
             self.indices = splits.random_split(
-                [s.key() for s in self.samples], self.val_fraction, self.test_fraction, self.seed
+                [s.key()[0] for s in self.samples], self.val_fraction, self.test_fraction, self.seed
             )
         elif self.split == "held_out_genes":
             self.indices = splits.held_out_genes(
@@ -83,6 +110,18 @@ class CellDataModule:
         self.standardizer = LabelStandardizer.fit(
             self.dataset.labels, self.y[self.indices["train"]]
         )
+
+    def train_dataloader(self):
+        return self.loader("train")
+
+    def val_dataloader(self):
+        return self.loader("val", shuffle=False)
+
+    def test_dataloader(self):
+        return self.loader("test", shuffle=False)
+
+    def predict_dataloader(self):
+        return self.loader("all", shuffle=False)
 
     def part(self, name: str) -> list[int]:
         """Sample indices of a split part, or of every sample for ``"all"``."""

@@ -93,7 +93,10 @@ def db_start(
 
 @db_app.command("stop")
 def db_stop() -> None:
-    """Stop the local Neo4j started by `tc db start` (clean shutdown)."""
+    """Stop the local Neo4j started by `tc db start` (clean shutdown).
+
+    Example: tc db stop
+    """
     from torchcell.graphdb import local_server
 
     with user_errors():
@@ -103,7 +106,10 @@ def db_stop() -> None:
 
 @db_app.command("status")
 def db_status() -> None:
-    """Say which Neo4j the commands will use and whether it answers."""
+    """Say which Neo4j the commands will use and whether it answers.
+
+    Example: tc db status
+    """
     from torchcell.graphdb.connection import open_driver, resolve_settings
 
     with user_errors():
@@ -143,7 +149,10 @@ def db_password() -> None:
 
 @db_app.command("stats")
 def db_stats() -> None:
-    """Print node counts by label and relationship counts by type."""
+    """Print node counts by label and relationship counts by type.
+
+    Example: tc db stats
+    """
     from torchcell.graphdb.connection import open_driver, resolve_settings
     from torchcell.graphdb.run import held_builds
     from torchcell.graphdb.stats import graph_counts
@@ -172,10 +181,12 @@ from torchcell.cli.options import (  # noqa: E402
     MEM,
     NODES,
     PARTITION,
-    RESUME,
     TIME,
     WAIT,
     WORKERS,
+    Executor,
+    Loader,
+    value,
 )
 
 
@@ -221,8 +232,8 @@ def build_db(
     ),
     nodes: int = NODES,
     workers: int = WORKERS,
-    loader: str = typer.Option(
-        "online",
+    loader: Loader = typer.Option(
+        Loader.online,
         help="online (batched writes to a running Neo4j), bulk "
         "(neo4j-admin import into the local Neo4j, replaces its graph) or none.",
     ),
@@ -237,7 +248,7 @@ def build_db(
         help="Online loader, graph holding another build: keep it and add this one (a union, "
         "recorded in the new Build node).",
     ),
-    build_dir: Path = typer.Option(
+    out: Path = typer.Option(
         None, help="Where the CSV shards go (default: $TC_HOME/builds/<build id>)."
     ),
     shard: str = typer.Option(
@@ -246,7 +257,7 @@ def build_db(
     finalize_only: bool = typer.Option(
         False, "--finalize", help="Only finalize the finished shards and load."
     ),
-    executor: str = EXECUTOR,
+    executor: Executor = EXECUTOR,
     partition: str = PARTITION,
     account: str = ACCOUNT,
     time: str = TIME,
@@ -254,7 +265,6 @@ def build_db(
     cpus: int = CPUS,
     max_parallel: int = MAX_PARALLEL,
     wait: bool = WAIT,
-    resume: bool = RESUME,
 ) -> None:
     """Parse the sources, write neo4j-admin CSV shards, and load them into Neo4j.
 
@@ -272,11 +282,12 @@ def build_db(
     from torchcell.graphdb.run import build_stage, done_record, load, prepare
 
     selection = [s.strip() for s in only.split(",")] if only else None
+    loader, executor = value(loader), value(executor)
     mode = "replace" if replace else "append" if append else "refuse"
     with user_errors():
         if replace and append:
             raise TorchCellError("--replace and --append exclude each other; choose one")
-        _, folder = prepare(source_dir, selection, build_dir)
+        _, folder = prepare(source_dir, selection, out)
         if shard is not None:
             index, count = _parse_shard(shard)
             done = build_shard(folder, index, count, quarantine)
@@ -348,7 +359,7 @@ def _print_build(summary, folder: Path, result, loaded_by_job: bool = False) -> 
 
 @app.command("fetch-sources")
 def fetch_sources_cmd(
-    dest: Path = typer.Option(None, help="Download folder (default: $TC_HOME/sources)."),
+    out: Path = typer.Option(None, help="Download folder (default: $TC_HOME/sources)."),
     only: str = typer.Option(None, help="Comma-separated sources, e.g. genome,go,gem."),
 ) -> None:
     """Download the public source files that have a stable URL, once, into a source folder.
@@ -364,7 +375,7 @@ def fetch_sources_cmd(
     from torchcell.sources.registry import select
 
     with user_errors():
-        folder = dest or state_dir() / "sources"
+        folder = out or state_dir() / "sources"
         fetched, by_hand = fetch_sources(
             select([s.strip() for s in only.split(",")] if only else None), folder
         )
@@ -388,7 +399,7 @@ def materialize_dataset(
     finalize_only: bool = typer.Option(
         False, "--finalize", help="Only check the shards and write the manifest."
     ),
-    executor: str = EXECUTOR,
+    executor: Executor = EXECUTOR,
     partition: str = PARTITION,
     account: str = ACCOUNT,
     time: str = TIME,
@@ -396,7 +407,6 @@ def materialize_dataset(
     cpus: int = CPUS,
     max_parallel: int = MAX_PARALLEL,
     wait: bool = WAIT,
-    resume: bool = RESUME,
 ) -> None:
     """Query the graph for a dataset spec and write LMDB shards, the cell graph and a manifest.
 
@@ -410,9 +420,10 @@ def materialize_dataset(
     from torchcell.executors.dispatch import run_stage
     from torchcell.folder_lock import exclusive
     from torchcell.graphdb.connection import open_driver, resolve_settings
-    from torchcell.graphdb.query_spec import DatasetSpec
     from torchcell.store import materialize as m
+    from torchcell.store.spec import DatasetSpec
 
+    executor = value(executor)
     with user_errors():
         dataset_spec = DatasetSpec.from_yaml(spec)
         out = out or Path("runs") / "datasets" / dataset_spec.name
@@ -464,7 +475,7 @@ def jobs_status(
     """Show each shard's state (scheduler + completion records), the finalize job, failed logs.
 
     A failed shard leaves the afterok finalize job pending forever; this cancels it and says so.
-    Rerun the stage's command with --resume to resubmit only the unfinished shards.
+    Rerun the stage's command to resubmit only the unfinished shards.
 
     Example: tc jobs status runs/datasets/sga_public_trigenic_sample
     """
@@ -489,7 +500,7 @@ def jobs_status(
         )
     if state.failed_logs:
         console.print(
-            "rerun the stage's command with --resume to resubmit only the unfinished shards"
+            "rerun the stage's command to resubmit only the unfinished shards"
         )
         raise typer.Exit(1)
 
@@ -516,6 +527,21 @@ def dataset_verify(root: Path = typer.Argument(..., help="A materialized dataset
 
 
 from torchcell.cli import training  # noqa: E402
+
+
+@app.command("reference")
+def reference_cmd(
+    out: Path = typer.Option(Path("docs/reference"), help="Folder of the reference pages."),
+) -> None:
+    """Write the dataset spec and training config references from the code's field descriptions.
+
+    Example: tc reference --out docs/reference
+    """
+    from torchcell import reference
+
+    for path in reference.write(out):
+        console.print(f"wrote {path}")
+
 
 training.register(app)
 

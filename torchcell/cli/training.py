@@ -10,7 +10,18 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from torchcell.cli.options import ACCOUNT, MEM, PARTITION, TIME
+from torchcell.cli.options import (
+    ACCOUNT,
+    MEM,
+    PARTITION,
+    TIME,
+    Accelerator,
+    Executor,
+    Part,
+    Sampler,
+    Split,
+    value,
+)  # fmt: skip
 from torchcell.cli.ui import console, progress_bar, user_errors
 
 SUBSETS = {"all": "all", "1": "single mutants", "2": "double mutants", "3": "triple mutants"}
@@ -64,21 +75,19 @@ def register(app: typer.Typer) -> None:
             ..., help="Training config YAML, e.g. pipeline/train/demo.yaml."
         ),
         dataset: Path = typer.Option(None, help="Override the config's dataset folder."),
-        output: Path = typer.Option(None, help="Override the config's output folder."),
+        out: Path = typer.Option(None, help="Override the config's output folder."),
         model: str = typer.Option(
-            None, help="Override the model: gene_set, hetero_cell, dcell, dango."
+            None, help="Override the model: a registered model (tc models lists them)."
         ),
         epochs: int = typer.Option(None, help="Override the number of epochs."),
-        accelerator: str = typer.Option(None, help="Override the accelerator: cpu, gpu or auto."),
+        accelerator: Accelerator = typer.Option(None, help="Override the accelerator."),
         devices: int = typer.Option(
             None, help="Override the number of devices (GPUs: DDP when > 1)."
         ),
         seed: int = typer.Option(None, help="Override the random seed."),
-        split: str = typer.Option(
-            None, help="Override the split: held_out_genes, held_out_pairs or random."
-        ),
-        executor: str = typer.Option(
-            "local", help="local (here) or slurm (submit slurm/train.sbatch)."
+        split: Split = typer.Option(None, help="Override the split."),
+        executor: Executor = typer.Option(
+            Executor.local, help="local (here) or slurm (submit slurm/train.sbatch)."
         ),
         gpus: int = typer.Option(1, help="With slurm: GPUs to request (0 for a CPU job)."),
         partition: str = PARTITION,
@@ -105,21 +114,22 @@ def register(app: typer.Typer) -> None:
         from torchcell.train.loop import train
 
         overrides = {
-            "dataset": dataset, "output": output, "model": model, "epochs": epochs,
-            "accelerator": accelerator, "devices": devices, "seed": seed, "split": split,
+            "dataset": dataset, "output": out, "model": model, "epochs": epochs,
+            "accelerator": value(accelerator), "devices": devices, "seed": seed,
+            "split": value(split),
         }  # fmt: skip
-        if executor == "slurm":
+        if executor is Executor.slurm:
             args = [tc_executable(), "train", str(config.resolve()), "--no-progress"]
             args += ["--accelerator", "gpu" if gpus else "cpu", "--devices", str(max(gpus, 1))]
             for key in ("dataset", "output", "model", "epochs", "seed", "split"):
-                value = overrides[key]
-                if value is not None:
+                given = overrides[key]
+                if given is not None:
                     args += [
-                        f"--{key}",
-                        str(Path(value).resolve()) if isinstance(value, Path) else str(value),
+                        "--out" if key == "output" else f"--{key}",
+                        str(Path(given).resolve()) if isinstance(given, Path) else str(given),
                     ]
             with user_errors():
-                cfg = TrainConfig.from_yaml(config, output=output)
+                cfg = TrainConfig.from_yaml(config, output=out)
                 options = slurm.SlurmOptions(
                     partition=partition, account=account, time=time, mem=mem, cpus=cpus, gpus=gpus
                 )
@@ -151,21 +161,23 @@ def register(app: typer.Typer) -> None:
 
     @app.command("evaluate")
     def evaluate_cmd(
-        checkpoint: Path = typer.Argument(
-            ..., help="A run folder of tc train, or its model.pt."
-        ),
+        checkpoint: Path = typer.Argument(..., help="A run folder of tc train, or its model.pt."),
         dataset: Path = typer.Argument(..., help="A materialized dataset folder."),
-        part: str = typer.Option(
-            "all", help="all, or train / val / test of the checkpoint's split."
+        part: Part = typer.Option(
+            Part.all, help="Every sample, or train / val / test of the checkpoint's split."
         ),
-        accelerator: str = typer.Option("cpu", help="cpu, gpu or auto."),
+        accelerator: Accelerator = typer.Option(Accelerator.cpu),
         out: Path = typer.Option(None, help="Also write the metrics to this JSON file."),
     ) -> None:
-        """Re-score a trained model on a materialized dataset (same gene list), in label units."""
+        """Re-score a trained model on a materialized dataset (same gene list), in label units.
+
+        Example: tc evaluate runs/demo runs/datasets/sga_public_trigenic_sample --part test
+        """
         from torchcell.train.evaluate import evaluate
 
+        part = value(part)
         with user_errors():
-            result = evaluate(checkpoint, dataset, part, accelerator=accelerator)
+            result = evaluate(checkpoint, dataset, part, accelerator=value(accelerator))
         print_table(
             f"{result['model']} from {checkpoint} on {dataset} ({part}, {result['n']} samples)",
             metrics_rows(result["model"], part, result["metrics"], result["by_size"]),
@@ -186,7 +198,10 @@ def register(app: typer.Typer) -> None:
         epochs: int = typer.Option(100, help="Passes over each network's genes."),
         seed: int = typer.Option(0, help="Random seed."),
     ) -> None:
-        """Pre-train Dango's gene embeddings on the cell graph's gene networks."""
+        """Pre-train Dango's gene embeddings on the cell graph's gene networks.
+
+        Example: tc pretrain-dango runs/datasets/sga_public_trigenic_sample --epochs 20
+        """
         from torchcell.train.pretrain import pretrain_embeddings
 
         with user_errors(), progress_bar() as progress:
@@ -198,14 +213,18 @@ def register(app: typer.Typer) -> None:
     @app.command("compare")
     def compare_cmd(
         configs: list[Path] = typer.Argument(..., help="Training configs, one per model."),
-        split: list[str] = typer.Option(
-            ["held_out_genes", "held_out_pairs"], help="Splits to train and score on (repeatable)."
+        split: list[Split] = typer.Option(
+            [Split.held_out_genes, Split.held_out_pairs],
+            help="Splits to train and score on (repeatable).",
         ),
         seeds: int = typer.Option(3, min=1, help="Runs per config (seeds seed, seed + 1, …)."),
         split_seed: int = typer.Option(None, help="Override every config's split_seed."),
         epochs: int = typer.Option(None, help="Override every config's epochs."),
         out: Path = typer.Option(Path("runs/compare"), help="Folder for the runs and compare.md."),
-        accelerator: str = typer.Option(None, help="Override every config's accelerator."),
+        accelerator: Accelerator = typer.Option(None, help="Override every config's accelerator."),
+        overwrite: bool = typer.Option(
+            False, help="Train again into a folder that holds a compare (else it is refused)."
+        ),
         resume: bool = typer.Option(
             False,
             help="Keep seeds whose folder holds a finished run of the same config and "
@@ -213,14 +232,20 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Train every config SEEDS times on every split (one fixed split each) and print one
-        table: mean ± SD over seeds and bootstrap intervals, models beside the baselines."""
+        table: mean ± SD over seeds and bootstrap intervals, models beside the baselines.
+
+        Prints each run's epochs (validation loss) as they finish.
+
+        Example: tc compare pipeline/train/demo.yaml pipeline/train/hetero_cell.yaml --seeds 3
+        """
         from torchcell.train.compare import HEADER as COMPARE_HEADER
         from torchcell.train.compare import compare, table_rows
 
         with user_errors():
             rows = compare(
-                configs, split, seeds, split_seed=split_seed, epochs=epochs, out=out,
-                log=console.print, accelerator=accelerator, resume=resume,
+                configs, [value(s) for s in split], seeds, split_seed=split_seed, epochs=epochs,
+                out=out, log=console.print, accelerator=value(accelerator), resume=resume,
+                overwrite=overwrite,
             )  # fmt: skip
         print_table(
             "test metrics (checkpoints chosen on validation)", table_rows(rows), COMPARE_HEADER, 3
@@ -233,18 +258,88 @@ def register(app: typer.Typer) -> None:
             ..., help="A sweep spec, e.g. pipeline/sweeps/hetero_cell.yaml."
         ),
         trials: int = typer.Option(20, min=1, help="Finished trials the study should hold."),
-        sampler: str = typer.Option("tpe", help="tpe (Optuna's TPE) or random."),
+        sampler: Sampler = typer.Option(Sampler.tpe, help="tpe (Optuna's TPE) or random."),
         epochs: int = typer.Option(None, help="Override the config's epochs."),
         seed: int = typer.Option(0, help="Seed of the sampler."),
         out: Path = typer.Option(Path("runs/sweep"), help="Study (study.db), trials, best.yaml."),
     ) -> None:
-        """Search the fields a sweep spec names, on validation loss only; resumable."""
+        """Search the fields a sweep spec names, on validation loss only; resumable.
+
+        Prints each trial's epochs (validation loss) as they finish.
+
+        Example: tc sweep pipeline/sweeps/hetero_cell.yaml --trials 20 --out runs/sweep
+        """
         from torchcell.train.sweep import sweep
 
         with user_errors():
-            study = sweep(spec, trials, out, sampler, epochs, seed, log=console.print)
+            study = sweep(spec, trials, out, value(sampler), epochs, seed, log=console.print)
         best = study.best_trial
         console.print(
             f"best of {len(study.trials)} trials: trial {best.number}, validation loss "
             f"{best.value:.5f}, {best.params}\nwrote {out / 'best.yaml'}"
         )
+
+    @app.command("predict")
+    def predict_cmd(
+        run: Path = typer.Argument(..., help="A run folder of tc train, or its model.pt."),
+        genes: list[str] = typer.Option(
+            ..., help="One genotype as comma-separated systematic names (repeatable)."
+        ),
+        environment: str = typer.Option(
+            None, help="One of the run's environments (needed when it has several)."
+        ),
+        dataset: Path = typer.Option(
+            None, help="Where the cell graph is read (default: the run's training dataset)."
+        ),
+    ) -> None:
+        """Predict the labels of genotypes that need not be in any dataset (deletions).
+
+        Example: tc predict runs/demo --genes YAL001C,YBR002C --genes YAL002W
+        """
+        from torchcell.train.predict import load_model
+
+        with user_errors():
+            model = load_model(run, dataset)
+            rows = model.predict(
+                [[g.strip() for g in text.split(",") if g.strip()] for text in genes], environment
+            )
+        table = Table(title=f"{model.config.model} from {run}: predictions (label units)")
+        for column in ("genes", "environment", *model.labels):
+            table.add_column(
+                column, justify="left" if column in ("genes", "environment") else "right"
+            )
+        for row in rows:
+            table.add_row(
+                ",".join(row["genes"]), row["environment"], *(f"{row[k]:.5f}" for k in model.labels)
+            )
+        console.print(table)
+
+    @app.command("models")
+    def models_cmd() -> None:
+        """List the registered models (a training config's model: values).
+
+        Example: tc models
+        """
+        from torchcell.models import registry
+
+        for name, spec in registry.specs().items():
+            console.print(f"{name:<14} {spec.summary}")
+
+    @app.command("report")
+    def report_cmd(
+        compares: list[Path] = typer.Argument(..., help="Folders written by tc compare."),
+        out: Path = typer.Option(Path("docs/results.md"), help="The results page to write."),
+        readme: Path = typer.Option(
+            None, help="Also rewrite the headline table between this file's results markers."
+        ),
+    ) -> None:
+        """Write the results page, its figures and the headline table from compare.json files.
+
+        Example: tc report runs/real/compare_emap runs/real/compare_smf --out docs/results.md --readme README.md
+        """
+        from torchcell.train.report import report
+
+        with user_errors():
+            written = report(compares, out, readme)
+        for path in written:
+            console.print(f"wrote {path}")

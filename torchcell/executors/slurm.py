@@ -7,7 +7,7 @@ done after the scheduler has forgotten them. Without accounting storage ``sacct`
 available, so it is not used.
 
 A failed array task leaves an ``afterok`` job pending forever; ``status`` and ``wait`` notice
-the failure, cancel the finalize job and say so. Rerunning the command (``--resume``)
+the failure, cancel the finalize job and say so. Rerunning the same command
 resubmits only the shards without a completion record.
 """
 
@@ -236,7 +236,7 @@ def wait(
             )
             raise TorchCellError(
                 f"{submission.stage}: {len(state.failed_logs)} shard task(s) failed ({logs}); {action}. "
-                "Fix the cause and rerun the same command with --resume: only those shards are resubmitted."
+                "Fix the cause and rerun the same command: only those shards are resubmitted."
             )
         if state.finished:
             return state

@@ -8,7 +8,7 @@ The same stage runs two ways:
 
 A shard task is an ordinary ``tc`` invocation (``tc build-db --shard 3/8 …``), so it can be
 run and debugged by hand. Whether a shard is finished is decided by its own completion record
-(``is_done``), never by the scheduler alone, which is what ``--resume`` relies on.
+(``is_done``), never by the scheduler alone, which is what a rerun of the same command relies on.
 """
 
 from __future__ import annotations

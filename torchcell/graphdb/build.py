@@ -348,7 +348,7 @@ def _finalize(build_dir: Path, count: int) -> BuildSummary:
     if missing:
         raise TorchCellError(
             f"shard(s) {', '.join(map(str, missing))} of {count} have not finished in {build_dir}; "
-            f"run them with `tc build-db --build-dir {build_dir} --shard I/{count}` or rerun with --resume"
+            f"run them with `tc build-db --out {build_dir} --shard I/{count}` or rerun the same command"
         )
     shards = [shard_dir(build_dir, i, count) for i in range(count)]
     dones = [json.loads((s / DONE).read_text()) for s in shards]

@@ -204,7 +204,7 @@ def start(
         "--home", str(home), "--port", str(port), "--pagecache-mb", str(pagecache_mb),
         "--password-file", str(password_file()),
     ]  # fmt: skip
-    # the log is appended to: only what this run writes counts (an earlier run's "ready" line,
+    # the log is appended to: only what this run writes counts (a previous start's "ready" line,
     # e.g. of a server killed before this start, must not be taken for this one's)
     offset = log.stat().st_size if log.exists() else 0
     with log.open("ab") as out:

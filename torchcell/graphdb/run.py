@@ -48,7 +48,7 @@ def prepare(
         if existing.build_id != plan.build_id:
             raise TorchCellError(
                 f"{build_dir} holds build {existing.build_id}, not {plan.build_id} (the inputs or the "
-                "selection changed): choose another --build-dir or delete it"
+                "selection changed): choose another --out or delete it"
             )
     plan.write(build_dir)
     return plan, build_dir
@@ -68,7 +68,7 @@ def build_stage(
         "build-db",
         "--source-dir",
         str(Path(source_dir).resolve()),
-        "--build-dir",
+        "--out",
         str(Path(build_dir).resolve()),
     ]
     common += ["--only", ",".join(only)] if only else []

@@ -40,13 +40,17 @@ head reads only the mean (real single-mutant fitness: validation MSE at the mean
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
+from pydantic import Field
 from torch import nn
 
 from torchcell.cell.graph import CellGraph
 from torchcell.cell.ontology import Ontology
+from torchcell.losses import dcell_loss
 from torchcell.models.base import ModelOutput, perturbed_genes
+from torchcell.models.registry import ModelSection, ModelSpec, register
 
 
 def neurons(size: int, min_neurons: int = 20, fraction: float = 0.3) -> int:
@@ -253,3 +257,83 @@ class DCell(nn.Module):
         auxiliary = torch.cat(auxiliary, dim=1)[:, self.aux_order]
         pred = self.head(root) + self.environment(batch.environment)
         return ModelOutput(pred, root, auxiliary)
+
+
+class DCellConfig(ModelSection):
+    """Defaults are the paper's; ``pipeline/train/dcell_layernorm.yaml`` lists a variant."""
+
+    min_genes: int = Field(6, ge=1, description="GO terms with fewer genes are left out")
+    exclude_evidence: list[str] = Field(
+        default_factory=lambda: ["IGI"],
+        description="GO evidence codes whose annotations are dropped (IGI: from genetic "
+        "interactions, label leakage)",
+    )
+    merge_redundant: bool = Field(True, description="merge a term into its same-gene child")
+    min_neurons: int = Field(20, ge=1, description="the fewest neurons of a subsystem")
+    neuron_fraction: float = Field(
+        0.3, gt=0, description="a subsystem of n genes has max(min_neurons, ⌈fraction·n⌉) neurons"
+    )
+    alpha: float = Field(0.3, ge=0, description="weight of the summed per-term auxiliary losses")
+    l2: float = Field(0.0, ge=0, description="λ: L2 penalty on the linear weights (not biases)")
+    init_bound: float | None = Field(
+        0.001, gt=0, description="weights start U(±bound); null: U(±1/√fan_in)"
+    )
+    gene_embedding: int = Field(0, ge=0, description="0: binary mutant state (as published)")
+    gene_input: Literal["gene", "term_count"] = Field(
+        "gene",
+        description="gene: one weight column per gene in its terms (as published; a gene no "
+        "training sample mutates keeps its initial weights); term_count: a term reads how many "
+        "of its own genes are mutant (a variant that speaks for held-out genes)",
+    )
+    term_bias: bool = Field(
+        True,
+        description="false: no bias in a term's Linear and layer norm, so an unperturbed term "
+        "outputs zero (a variant; needs norm layer)",
+    )
+    norm: Literal["layer", "batch"] = Field(
+        "batch",
+        description="batch: BatchNorm as published; layer: per term over its neurons, "
+        "identical in training and evaluation (BatchNorm's population statistics of sparse "
+        "mutant states differ from a batch's)",
+    )
+
+
+def _build(config, cell: CellGraph, num_labels: int, num_environments: int, restored=None):
+    c = config.dcell
+    return DCell(
+        cell, num_labels, c.min_genes, c.min_neurons, c.neuron_fraction, c.gene_embedding,
+        num_environments=num_environments, norm=c.norm,
+        exclude_evidence=tuple(c.exclude_evidence), merge_redundant=c.merge_redundant,
+        init_bound=c.init_bound, gene_input=c.gene_input, term_bias=c.term_bias,
+    )  # fmt: skip
+
+
+def _loss(output: ModelOutput, target: torch.Tensor, config, distribution=None) -> torch.Tensor:
+    return dcell_loss(output.pred, output.auxiliary, target, config.dcell.alpha)
+
+
+def _optimizer(model: DCell, config) -> torch.optim.Optimizer:
+    """DCell's L2 term λ·Σ‖w‖² on the linear weights only, as Adam's (coupled) weight decay 2λ:
+    the same gradient as adding it to the loss, without a pass over the 10⁸ weights of the
+    real GO size in every step's loss."""
+    penalized = {id(p) for p in model.penalized_weights()}
+    groups = [
+        {
+            "params": [p for p in model.parameters() if id(p) in penalized],
+            "weight_decay": 2 * config.dcell.l2,
+        },
+        {"params": [p for p in model.parameters() if id(p) not in penalized]},
+    ]
+    return torch.optim.Adam(groups, lr=config.lr, weight_decay=0.0)
+
+
+register(
+    ModelSpec(
+        "dcell",
+        DCellConfig,
+        _build,
+        _loss,
+        _optimizer,
+        summary="visible neural network shaped by the Gene Ontology (Ma et al., 2018)",
+    )  # fmt: skip
+)

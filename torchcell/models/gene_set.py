@@ -12,6 +12,7 @@ import itertools
 from torch import nn
 
 from torchcell.models.base import ModelOutput, perturbed_genes
+from torchcell.models.registry import ModelSection, ModelSpec, register
 
 
 def mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
@@ -44,3 +45,23 @@ class GeneSetModel(nn.Module):
         pooled = perturbed_genes(batch, self.num_genes).to(per_gene.dtype) @ per_gene
         pooled = pooled + self.environment(batch.environment)
         return ModelOutput(self.rho(pooled), pooled)
+
+
+class GeneSetConfig(ModelSection):
+    """gene_set has no options of its own beyond the shared ``hidden`` and ``dropout``."""
+
+
+def _build(config, cell, num_labels: int, num_environments: int, restored=None):
+    return GeneSetModel(
+        len(cell.genes), num_labels, config.hidden, config.dropout, num_environments
+    )
+
+
+register(
+    ModelSpec(
+        "gene_set",
+        GeneSetConfig,
+        _build,
+        summary="learnable gene embeddings summed over the perturbed set (Deep Sets)",
+    )  # fmt: skip
+)

@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
+from pydantic import Field
 from torch import nn
 from torch_geometric.nn.aggr import SetTransformerAggregation
 
@@ -36,6 +37,7 @@ from torchcell.errors import TorchCellError
 from torchcell.models.base import ModelOutput, perturbed_sets, removed_genes
 from torchcell.models.gene_set import mlp
 from torchcell.models.message_passing import EdgeSets, HeteroCellLayer, inverse_degree
+from torchcell.models.registry import ModelSection, ModelSpec, register
 from torchcell.models.set_pooling import CellSetPool
 from torchcell.schema.records import PERTURBATION_KINDS
 
@@ -178,3 +180,53 @@ class HeteroCell(nn.Module):
             [gene_delta, reaction_delta, pooled, self.environment(batch.environment)], dim=1
         )
         return ModelOutput(self.head(latent), latent)
+
+
+class HeteroCellConfig(ModelSection):
+    encoder: Literal["perturbed", "wildtype"] = Field(
+        "perturbed",
+        description="perturbed: message passing on each sample's perturbed cell (the design); "
+        "wildtype: once on the wildtype, deletions only leave the pooling (cheaper variant)",
+    )
+    layers: int = Field(2, ge=0, description="rounds of heterogeneous message passing")
+    heads: int = Field(4, ge=1, description="attention heads of the set poolings")
+    pooling: Literal["pma", "isab"] = Field(
+        "pma", description="the whole-cell set pooling: PMA, or ISAB blocks before it"
+    )
+    gating: bool = Field(
+        True, description="the metabolic hypergraph's hyperedges gated by the reaction's own state"
+    )
+    attention: bool = Field(
+        False, description="attention over a reaction's metabolites instead of the uniform weights"
+    )
+    string_modes: list[str] = Field(
+        default_factory=list,
+        description="STRING action modes (binding, reaction, ...) as further gene edge types",
+    )
+    gene_features: list[Literal["go", "degree"]] = Field(
+        default_factory=list,
+        description="per-gene inputs added to the learnable gene embeddings (go: GO term "
+        "membership without IGI; degree: log network degrees); what a held-out gene brings",
+    )
+
+
+def _build(config, cell: CellGraph, num_labels: int, num_environments: int, restored=None):
+    from torchcell.cell.gene_features import gene_features
+
+    c = config.hetero_cell
+    return HeteroCell(
+        cell, num_labels, config.hidden, c.layers, c.heads, config.dropout, c.pooling,
+        c.gating, c.attention, num_environments=num_environments,
+        string_modes=tuple(c.string_modes), encoder=c.encoder,
+        gene_features=gene_features(cell, c.gene_features) if c.gene_features else None,
+    )  # fmt: skip
+
+
+register(
+    ModelSpec(
+        "hetero_cell",
+        HeteroCellConfig,
+        _build,
+        summary="heterogeneous GNN over genes, reactions and metabolites (the design's model)",
+    )  # fmt: skip
+)

@@ -1,58 +1,110 @@
-"""Build the model a ``TrainConfig`` names, for a cell graph."""
+"""The model registry: one ``ModelSpec`` per model module, read by the training config (its
+``model:`` choices and the model's own section), the CLI's choices and ``CellModule``.
+
+A model module ends with ``register(ModelSpec(...))``: its name, its config section (a pydantic
+model; a training config holds it under the model's name), how it is built from the cell
+graph, and optionally its loss and its optimizer. Adding a model is its module, its config
+class and its test; nothing else names it. A module outside the package registers the same
+way and is named in a training config's ``plugins:`` list so that ``tc train`` imports it.
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import torch
+from pydantic import BaseModel, ConfigDict
 from torch import nn
 
-from torchcell.cell.gene_features import gene_features
-from torchcell.cell.graph import CellGraph
-from torchcell.models.dango import Dango, load_embeddings
-from torchcell.models.dcell import DCell
-from torchcell.models.gene_set import GeneSetModel
-from torchcell.models.hetero_cell import HeteroCell
+from torchcell.errors import TorchCellError
+
+BUILTIN = (
+    "torchcell.models.gene_set",
+    "torchcell.models.hetero_cell",
+    "torchcell.models.dcell",
+    "torchcell.models.dango",
+)
 
 
-def build_model(
-    config,
-    cell: CellGraph,
-    num_labels: int,
-    num_environments: int = 1,
-    embeddings: torch.Tensor | None = None,
-) -> nn.Module:
-    """Every model also reads the sample's environment (media, temperature) index.
+class ModelSection(BaseModel):
+    """Base of a model's config section: unknown keys are errors."""
 
-    ``embeddings``: Dango's (fine-tuned) embedding tensor when already at hand (from a
-    checkpoint, whose state also holds the decoders).
-    """
-    n_env = num_environments
-    if config.model == "gene_set":
-        return GeneSetModel(len(cell.genes), num_labels, config.hidden, config.dropout, n_env)
-    if config.model == "hetero_cell":
-        c = config.hetero_cell
-        return HeteroCell(
-            cell, num_labels, config.hidden, c.layers, c.heads, config.dropout, c.pooling,
-            c.gating, c.attention, num_environments=n_env, string_modes=tuple(c.string_modes),
-            encoder=c.encoder,
-            gene_features=gene_features(cell, c.gene_features) if c.gene_features else None,
-        )  # fmt: skip
-    if config.model == "dcell":
-        c = config.dcell
-        return DCell(
-            cell, num_labels, c.min_genes, c.min_neurons, c.neuron_fraction, c.gene_embedding,
-            num_environments=n_env, norm=c.norm, exclude_evidence=tuple(c.exclude_evidence),
-            merge_redundant=c.merge_redundant, init_bound=c.init_bound, gene_input=c.gene_input,
-            term_bias=c.term_bias,
-        )  # fmt: skip
-    if config.model == "dango":
-        c = config.dango
-        pretrained = (
-            load_embeddings(c.embeddings, cell)
-            if embeddings is None
-            else {"embeddings": embeddings}
-        )
-        return Dango(
-            cell, num_labels, pretrained, config.hidden, c.heads, config.dropout, n_env,
-            fine_tune=c.fine_tune, reconstruction=c.reconstruction,
-        )  # fmt: skip
-    raise ValueError(f"unknown model {config.model!r}")
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    """What a training config's ``model:`` says, and the key of the model's own section."""
+    config: type[BaseModel]
+    """The model's section of a training config (``TrainConfig.<name>``), with its defaults."""
+    build: Callable[..., nn.Module]
+    """``build(config, cell, num_labels, num_environments, restored)`` → the model.
+    ``config`` is the whole ``TrainConfig``; ``restored`` is None in a new run and
+    ``restore(model)``'s dict when a checkpoint is loaded (its weights follow)."""
+    loss: Callable[..., torch.Tensor] | None = None
+    """``loss(output, target, config, distribution)`` on standardized labels; None: MSE with
+    the config's distribution and contrastive terms (``torchcell.losses.combined_loss``)."""
+    optimizer: Callable[[nn.Module, BaseModel], torch.optim.Optimizer] | None = None
+    """``optimizer(model, config)``; None: AdamW with the config's lr and weight decay."""
+    restore: Callable[[nn.Module], dict] | None = None
+    """What ``build`` needs, beside the config and the cell graph, to rebuild a trained model
+    before its weights are loaded (plain values: it is saved with the checkpoint)."""
+    summary: str = ""
+    """One line for ``tc train --help`` and the config reference."""
+
+
+_SPECS: dict[str, ModelSpec] = {}
+
+
+def register(spec: ModelSpec) -> ModelSpec:
+    """Add (or replace, on a module's reload) the model ``spec.name``."""
+    _SPECS[spec.name] = spec
+    return spec
+
+
+def specs() -> dict[str, ModelSpec]:
+    """Every registered model, the package's own first."""
+    for module in BUILTIN:
+        importlib.import_module(module)
+    return dict(_SPECS)
+
+
+def get(name: str) -> ModelSpec:
+    known = specs()
+    if name not in known:
+        raise TorchCellError(f"unknown model {name!r}; registered models: {', '.join(known)}")
+    return known[name]
+
+
+def import_plugins(modules: list[str]) -> None:
+    """Import the modules a training config's ``plugins:`` names (each registers its models)."""
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            raise TorchCellError(f"plugin module {module!r} cannot be imported: {err}") from None
+
+
+def build_model(config, cell, num_labels: int, num_environments: int = 1, restored=None):
+    """The model ``config.model`` names, for a cell graph (every model also reads the sample's
+    environment index)."""
+    return get(config.model).build(config, cell, num_labels, num_environments, restored)
+
+
+def default_loss(output, target, config, distribution=None, regression: str = "mse"):
+    """The loss of a model that names none: ``regression`` (MSE) plus the config's
+    distribution (DistLoss) and contrastive (SupCR) terms."""
+    from torchcell.losses import combined_loss
+
+    loss = config.loss
+    return combined_loss(
+        output.pred, target, output.latent, loss.lambda_dist, loss.lambda_supcr, distribution,
+        regression,
+    )  # fmt: skip
+
+
+def adamw(model: nn.Module, config) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)

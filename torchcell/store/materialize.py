@@ -30,12 +30,12 @@ from torchcell.executors.faults import die, planned_fault
 from torchcell.executors.stage import Stage
 from torchcell.folder_lock import exclusive
 from torchcell.graphdb.connection import Neo4jSettings, open_driver
-from torchcell.graphdb.query_spec import DatasetSpec
 from torchcell.schema import PERTURBATION_KINDS
 from torchcell.store.manifest import CELL_GRAPH, GENES, Manifest
 from torchcell.store.records import StoredExperiment
 from torchcell.store.replicates import merge
 from torchcell.store.shard import open_shard, shard_name, write_shard
+from torchcell.store.spec import DatasetSpec
 
 LAYOUT = "layout.json"
 LOCK = ".writer.lock"

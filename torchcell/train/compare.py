@@ -30,10 +30,12 @@ from pathlib import Path
 
 import torch
 
-from torchcell.checksum import write_json
+from torchcell.checksum import sha256_file, write_json
 from torchcell.errors import TorchCellError
+from torchcell.provenance import provenance
+from torchcell.store.manifest import MANIFEST
 from torchcell.train.baselines import ALL_SINGLES
-from torchcell.train.config import TrainConfig
+from torchcell.train.config import TrainConfig, with_base
 from torchcell.train.loop import TrainResult, finished_run, train
 from torchcell.train.metrics import bootstrap_ci, paired_delta_ci
 
@@ -85,6 +87,7 @@ def _model_rows(name: str, split: str, results: list[TrainResult], labels: list[
                 "seeds": len(results),
                 "mse": _mean_sd([m["mse"] for m in per_seed]),
                 "pearson": _mean_sd([m["pearson"] for m in per_seed]),
+                "val_mse": statistics.fmean(r.val[label]["mse"] for r in results),
                 "mse_ci": ci[label]["mse"], "pearson_ci": ci[label]["pearson"],
                 "per_seed": per_seed, "best_epochs": [r.best_epoch for r in results],
                 "null": null, "delta_mse": delta["delta_mse"], "delta_mse_ci": delta["ci"],
@@ -105,6 +108,7 @@ def _baseline_rows(split: str, result: TrainResult, labels: list[str]) -> list:
                 {
                     "model": name, "split": split, "label": label, "n": m["n"], "seeds": 1,
                     "mse": (m["mse"], float("nan")), "pearson": (m["pearson"], float("nan")),
+                    "val_mse": scores["val"][label]["mse"],
                     "mse_ci": scores["test_ci"][label]["mse"],
                     "pearson_ci": scores["test_ci"][label]["pearson"],
                 }
@@ -122,13 +126,22 @@ def compare(
     log: Callable[[str], None] = print,
     accelerator: str | None = None,
     resume: bool = False,
+    overwrite: bool = False,
 ) -> list[dict]:
     """Train every config ``seeds`` times on every split; return (and write) the rows.
 
     ``split_seed``, ``epochs`` and ``accelerator`` override every config's (None: keep);
-    ``resume``: keep the seeds that already finished (see the module docstring)."""
-    rows: list[dict] = []
+    ``resume``: keep the seeds that already finished (see the module docstring); a folder that
+    holds a compare is refused unless ``resume`` or ``overwrite``. ``log`` gets a line per
+    epoch of every run (its validation loss) and one per finished run."""
     out = Path(out)
+    if (out / "compare.json").exists() and not (resume or overwrite):
+        raise TorchCellError(
+            f"{out} already holds a compare (compare.json); pass --resume to keep its finished "
+            "runs, --overwrite to train them again, or --out to write elsewhere"
+        )
+    rows: list[dict] = []
+    total, done = len(splits) * len(configs) * seeds, 0
     for split in splits:
         last = None
         for config in configs:
@@ -141,12 +154,19 @@ def compare(
                 cfg = base.model_copy(
                     update={"seed": seed, "output": out / split / Path(config).stem / f"seed{seed}"}
                 )
+                name = f"[{done + 1}/{total}] {Path(config).stem} on {split}, seed {seed}"
                 kept = finished_run(cfg) if resume else None
-                result = kept or train(cfg, progress_bar=False, log=lambda _: None, overwrite=True)
+                result = kept or train(
+                    cfg, progress_bar=False, log=lambda line, name=name: log(f"{name}: {line}"),
+                    overwrite=True,
+                )  # fmt: skip
                 results.append(result)
-                log(f"{Path(config).stem} on {split}, seed {seed}: "
-                    f"{'kept the finished run, ' if kept else ''}best epoch {result.best_epoch}")  # fmt: skip
+                done += 1
+                log(f"{name}: {'kept the finished run, ' if kept else ''}"
+                    f"best epoch {result.best_epoch}")  # fmt: skip
             rows += _model_rows(Path(config).stem, split, results, base.labels)
+            for row in rows[-len(base.labels):]:
+                row["config"], row["dataset_manifest"] = str(config), _manifest_sha(base)
             last = results[0]
             _write(out, rows, configs)  # after every model: a cut-off compare keeps what ran
         if last is not None:
@@ -155,9 +175,20 @@ def compare(
     return rows
 
 
+def _manifest_sha(config: TrainConfig) -> str:
+    return sha256_file(Path(config.dataset) / MANIFEST)
+
+
 def _write(out: Path, rows: list[dict], configs: list[Path]) -> None:
+    """``compare.json``: the rows, each config as read (its ``base:`` chain merged) and what
+    made them (code version, machine)."""
     out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "compare.json", {"rows": rows, "configs": [str(c) for c in configs]}, indent=2)
+    record = {
+        "rows": rows, "configs": [str(c) for c in configs],
+        "config_files": {str(c): with_base(Path(c)) for c in configs},
+        "provenance": provenance(),
+    }  # fmt: skip
+    write_json(out / "compare.json", record, indent=2)
     (out / "compare.md").write_text(markdown(rows) + "\n")
 
 

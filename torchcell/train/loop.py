@@ -6,8 +6,9 @@ The checkpoint kept is the one with the lowest validation loss, and the test spl
 once, with that checkpoint. The baselines are fitted on the same training split and printed
 beside the model.
 
-Output folder: ``model.pt`` (what ``tc evaluate`` loads), ``checkpoints/best.ckpt``
-(Lightning, weights only), ``logs/metrics.csv`` (and TensorBoard events when tensorboard is
+Output folder: ``model.pt`` (the kept checkpoint: a Lightning checkpoint of ``CellModule`` with
+its hyperparameters, what ``tc evaluate``, ``tc predict`` and ``load_model`` read),
+``checkpoints/best.ckpt`` (the same weights, as Lightning's callback wrote them), ``logs/metrics.csv`` (and TensorBoard events when tensorboard is
 installed), ``metrics.json``, ``loss.png``, ``predictions.png``, the diagnostics' PNGs, and last
 ``predictions.pt`` (test and baseline predictions, the dataset manifest's sha256: what
 ``finished_run`` and ``tc compare --resume`` read).
@@ -32,17 +33,17 @@ from torchcell.cell import CellDataModule
 from torchcell.checksum import sha256_file, write_json
 from torchcell.errors import TorchCellError
 from torchcell.losses import LabelDistribution
-from torchcell.models import build_model
+from torchcell.provenance import provenance
 from torchcell.store.manifest import MANIFEST
 from torchcell.train.allocator import keep_freed_memory
 from torchcell.train.baselines import baseline_metrics
+from torchcell.train.checkpoint import CHECKPOINT
 from torchcell.train.config import TrainConfig
 from torchcell.train.diagnostics import write_diagnostics
 from torchcell.train.metrics import bootstrap_ci
-from torchcell.train.module import CellModule
+from torchcell.train.module import CellModule, label_columns
 from torchcell.train.plots import plot_history, plot_predictions
 
-CHECKPOINT = "model.pt"
 METRICS = "metrics.json"
 PREDICTIONS = "predictions.pt"  # written last: its presence marks a finished run
 
@@ -94,13 +95,6 @@ def finished_run(config: TrainConfig) -> TrainResult | None:
     )  # fmt: skip
 
 
-def label_columns(config: TrainConfig, data: CellDataModule) -> list[int]:
-    missing = [label for label in config.labels if label not in data.dataset.labels]
-    if missing:
-        raise TorchCellError(f"the dataset has no label(s) {missing}; it has {data.dataset.labels}")
-    return [data.dataset.labels.index(label) for label in config.labels]
-
-
 def data_module(config: TrainConfig) -> CellDataModule:
     """The config's dataset, after checking it against its manifest (counts and sha256)."""
     from torchcell.store.materialize import require_intact
@@ -132,6 +126,20 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", ".*The `srun` command is available.*")
 
 
+@dataclass
+class Fitted:
+    """What ``fit`` leaves for ``write_run``: the trained module (kept checkpoint's weights
+    loaded by the last test), its data, and the kept checkpoint."""
+
+    config: TrainConfig
+    module: CellModule
+    data: CellDataModule
+    best_path: Path
+    best_epoch: int
+    scores: dict
+    """{"test": …, "train": …} the kept checkpoint's ``CellModule.test_result`` per split."""
+
+
 def train(
     config: TrainConfig,
     progress_bar: bool = True,
@@ -146,22 +154,30 @@ def train(
     if held and not overwrite:
         raise TorchCellError(
             f"{config.output} already holds a run ({', '.join(held)}); pass --overwrite to replace "
-            "it or --output to write elsewhere"
+            "it or --out to write elsewhere"
         )
+    fitted = fit(config, progress_bar, log)
+    if fitted is None:
+        return None
+    return write_run(fitted)
+
+
+def fit(
+    config: TrainConfig, progress_bar: bool = True, log: Callable[[str], None] = print
+) -> Fitted | None:
+    """Train ``config``'s model, keep the checkpoint with the lowest validation loss and score
+    it on the test split (and the training split with ``score_train``); None on non-zero ranks."""
     quiet_lightning()
     keep_freed_memory()  # every step reallocates the same large tensors (see allocator.py)
     L.seed_everything(config.seed, workers=True, verbose=False)
     data = data_module(config)
-    columns = label_columns(config, data)
-    cell = data.dataset.cell_graph
-    standardizer = data.standardizer
-    model = build_model(config, cell, len(columns), len(data.dataset.manifest.environments))
-    mean, std = standardizer.mean[columns], standardizer.std[columns]
     distribution = None
     if config.loss.lambda_dist:  # fitted once, on the training split only
+        columns = label_columns(config, data)
+        mean, std = data.standardizer.mean[columns], data.standardizer.std[columns]
         train_y = data.y[data.indices["train"]][:, columns]
         distribution = LabelDistribution((train_y - mean) / std)
-    module = CellModule(model, config, columns, mean, std, log, distribution)
+    module = CellModule.from_data(config, data, log=log, distribution=distribution)
     out = Path(config.output)
     out.mkdir(parents=True, exist_ok=True)
     best = ModelCheckpoint(  # weights only: the optimizer's state would triple its size
@@ -184,41 +200,42 @@ def train(
         log_every_n_steps=1, deterministic="warn",
     )  # fmt: skip
     sizes = {k: len(v) for k, v in data.indices.items()}
-    n_parameters = sum(p.numel() for p in model.parameters())
+    n_parameters = sum(p.numel() for p in module.model.parameters())
     if trainer.is_global_zero:  # each DDP rank runs this function; rank 0 alone reports
         log(
             f"training {config.model} ({n_parameters:,} parameters) on "
             f"{sizes['train']} samples ({config.split} split), validating on {sizes['val']}"
         )
-    trainer.fit(module, data.loader("train"), data.loader("val"))
-    checkpoint = torch.load(best.best_model_path, map_location="cpu", weights_only=False)
-    best_epoch = int(checkpoint["epoch"]) + 1
+    trainer.fit(module, datamodule=data)
+    best_path = Path(best.best_model_path)
+    best_epoch = int(torch.load(best_path, map_location="cpu", weights_only=True)["epoch"]) + 1
     scores = {}  # the kept checkpoint on the training split (unshuffled) and the test split
     for part in ("train", "test") if config.score_train else ("test",):
         loader = data.loader(part, shuffle=False)
-        trainer.test(module, loader, ckpt_path=best.best_model_path, verbose=False)
+        trainer.test(module, loader, ckpt_path=best_path, verbose=False)
         scores[part] = module.test_result
     if not trainer.is_global_zero:
         return None
-    test, train_metrics = scores["test"], scores.get("train", {}).get("metrics")
+    return Fitted(config, module, data, best_path, best_epoch, scores)
+
+
+def write_run(fitted: Fitted) -> TrainResult:
+    """The run's files: ``model.pt`` (the kept checkpoint, self-describing), ``metrics.json``
+    with the baselines beside the model and the test bootstrap, the plots, and last
+    ``predictions.pt``."""
+    config, module, data = fitted.config, fitted.module, fitted.data
+    out, best_epoch = Path(config.output), fitted.best_epoch
+    test, train_metrics = fitted.scores["test"], fitted.scores.get("train", {}).get("metrics")
     history = module.history
     val = history[best_epoch - 1]["val"]
-    baselines, baseline_preds = baseline_metrics(data, columns, config.labels)
+    baselines, baseline_preds = baseline_metrics(data, module.columns, config.labels)
+    checkpoint = torch.load(fitted.best_path, map_location="cpu", weights_only=True)
+    checkpoint["best_epoch"] = best_epoch
+    checkpoint["provenance"] = provenance(_dataset_identity(config))
     checkpoint_file = out / CHECKPOINT
-    torch.save(
-        {
-            "model": config.model,
-            "state_dict": module.model.state_dict(),
-            "genes": cell.genes,
-            "environments": data.dataset.manifest.environments,
-            "labels": config.labels,
-            "label_mean": module.label_mean.cpu(),
-            "label_std": module.label_std.cpu(),
-            "config": config.model_dump(mode="json"),
-            "epoch": best_epoch,
-        },
-        checkpoint_file,
-    )
+    torch.save(checkpoint, out / f"{CHECKPOINT}.partial")
+    (out / f"{CHECKPOINT}.partial").replace(checkpoint_file)
+    sizes = {k: len(v) for k, v in data.indices.items()}
     metrics_file = write_json(
         out / METRICS,
         {
@@ -227,6 +244,7 @@ def train(
             "test_ci": bootstrap_ci([test["pred"]], test["true"], config.labels),
             "test_by_size": test["by_size"], "baselines": baselines, "history": history,
             "splits": sizes, "config": config.model_dump(mode="json"),
+            "provenance": checkpoint["provenance"],
         },
         indent=2,
     )  # fmt: skip

@@ -13,31 +13,89 @@ from collections.abc import Callable
 import lightning as L
 import torch
 
-from torchcell.losses import LabelDistribution, combined_loss, dcell_loss, masked_mse
+from torchcell.cell.graph import CellGraph
+from torchcell.errors import TorchCellError
+from torchcell.losses import LabelDistribution, masked_mse
+from torchcell.models import registry
+from torchcell.train.config import TrainConfig
 from torchcell.train.metrics import metrics_by_size, regression_metrics
 
 
+def label_columns(config: TrainConfig, data) -> list[int]:
+    """The dataset columns of ``config.labels`` (a ``CellDataModule``'s)."""
+    missing = [label for label in config.labels if label not in data.dataset.labels]
+    if missing:
+        raise TorchCellError(f"the dataset has no label(s) {missing}; it has {data.dataset.labels}")
+    return [data.dataset.labels.index(label) for label in config.labels]
+
+
 class CellModule(L.LightningModule):
+    """A registered model with its label standardization, trained and scored by Lightning.
+
+    Its hyperparameters (the training config, label columns, mean and std, the gene list and
+    environments) are saved in every checkpoint, so ``CellModule.load_from_checkpoint(path)``
+    rebuilds it: the cell graph is read from the config's dataset unless ``cell=`` is given.
+    ``predict`` (``torchcell.train.predict``) scores genotypes given by gene name.
+    """
+
     def __init__(
         self,
-        model: torch.nn.Module,
-        config,
+        config: dict,
         columns: list[int],
-        mean: torch.Tensor,
-        std: torch.Tensor,
+        label_mean: list[float],
+        label_std: list[float],
+        genes: list[str],
+        environments: list[str],
+        restored: dict | None = None,
+        *,
+        model: torch.nn.Module | None = None,
+        cell=None,
         log: Callable[[str], None] = print,
         distribution: LabelDistribution | None = None,
     ):
-        """``distribution``: the standardized training labels' (for the distribution loss)."""
+        """``config``: a ``TrainConfig`` or its ``model_dump(mode="json")``. ``model``: an
+        already built model (else built from the config's registered spec for ``cell``).
+        ``distribution``: the standardized training labels' (for the distribution loss)."""
         super().__init__()
-        self.model, self.config, self.columns, self.log_line = model, config, columns, log
-        self.labels, self.distribution = config.labels, distribution
-        self.register_buffer("label_mean", mean.clone())
-        self.register_buffer("label_std", std.clone())
+        self.config = TrainConfig.model_validate(
+            config.model_dump() if isinstance(config, TrainConfig) else config
+        )
+        self.spec = registry.get(self.config.model)
+        if cell is None:
+            cell = CellGraph.load(self.config.dataset)
+        if model is None:
+            model = self.spec.build(self.config, cell, len(columns), len(environments), restored)
+        self.model, self.cell, self.columns, self.log_line = model, cell, list(columns), log
+        self.labels, self.distribution = self.config.labels, distribution
+        self.genes, self.environments = list(genes), list(environments)
+        self.save_hyperparameters(
+            {
+                "config": self.config.model_dump(mode="json"),
+                "columns": self.columns,
+                "label_mean": [float(v) for v in label_mean],
+                "label_std": [float(v) for v in label_std],
+                "genes": self.genes,
+                "environments": self.environments,
+                "restored": self.spec.restore(model) if self.spec.restore else restored,
+            }
+        )
+        self.register_buffer("label_mean", torch.as_tensor(label_mean, dtype=torch.float32))
+        self.register_buffer("label_std", torch.as_tensor(label_std, dtype=torch.float32))
         self.history: list[dict] = []
         self.test_result: dict = {}
         self._outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
         self._train_loss: list[tuple[float, int]] = []
+
+    @classmethod
+    def from_data(cls, config: TrainConfig, data, **kwargs) -> CellModule:
+        """A new module for ``config``'s labels on a ``CellDataModule``: the label columns, the
+        training split's mean and std, the dataset's genes, environments and cell graph."""
+        columns = label_columns(config, data)
+        return cls(
+            config, columns, data.standardizer.mean[columns].tolist(),
+            data.standardizer.std[columns].tolist(), data.dataset.genes,
+            data.dataset.manifest.environments, cell=data.dataset.cell_graph, **kwargs,
+        )  # fmt: skip
 
     def forward(self, batch):
         return self.model(batch)
@@ -46,16 +104,16 @@ class CellModule(L.LightningModule):
         return (batch.y[:, self.columns] - self.label_mean) / self.label_std
 
     def objective(self, output, target: torch.Tensor) -> torch.Tensor:
-        if output.auxiliary is not None:  # DCell
-            c = self.config.dcell
-            return dcell_loss(output.pred, output.auxiliary, target, c.alpha)
-        loss = self.config.loss
-        regression = self.config.dango.loss if self.config.model == "dango" else "mse"
-        total = combined_loss(
-            output.pred, target, output.latent, loss.lambda_dist, loss.lambda_supcr,
-            self.distribution, regression,
-        )  # fmt: skip
+        loss = self.spec.loss or registry.default_loss
+        total = loss(output, target, self.config, self.distribution)
         return total if output.extra_loss is None else total + output.extra_loss
+
+    def predict(self, genotypes, environment: str | None = None, kinds=None):
+        """Predicted labels of genotypes given by systematic gene name (see
+        ``torchcell.train.predict.predict``)."""
+        from torchcell.train.predict import predict
+
+        return predict(self, genotypes, environment, kinds)
 
     def training_step(self, batch, batch_idx):
         loss = self.objective(self.model(batch), self.target(batch))
@@ -64,22 +122,8 @@ class CellModule(L.LightningModule):
         return loss
 
     def configure_optimizers(self):
-        if self.config.model == "dcell":
-            # DCell's L2 term λ·Σ‖w‖² on the linear weights only, as Adam's (coupled) weight
-            # decay 2λ: the same gradient as adding it to the loss, without a pass over the
-            # 10⁸ weights of the real GO size in every step's loss
-            penalized = {id(p) for p in self.model.penalized_weights()}
-            groups = [
-                {
-                    "params": [p for p in self.model.parameters() if id(p) in penalized],
-                    "weight_decay": 2 * self.config.dcell.l2,
-                },
-                {"params": [p for p in self.model.parameters() if id(p) not in penalized]},
-            ]
-            return torch.optim.Adam(groups, lr=self.config.lr, weight_decay=0.0)
-        return torch.optim.AdamW(
-            self.model.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay
-        )
+        make = self.spec.optimizer or registry.adamw
+        return make(self.model, self.config)
 
     # --- evaluation over whole splits ------------------------------------------------------
 

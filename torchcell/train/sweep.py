@@ -100,7 +100,12 @@ def sweep(
     def objective(trial) -> float:
         params = {name: _suggest(trial, name, s, spec_path) for name, s in space.items()}
         cfg = config_of(params, out / "trials" / f"{trial.number:04d}")
-        result = train(cfg, progress_bar=False, log=lambda _: None, overwrite=True)
+        result = train(
+            cfg,
+            progress_bar=False,
+            log=lambda line, n=trial.number: log(f"trial {n}: {line}"),
+            overwrite=True,
+        )
         history = _history(result)
         value = min(h["val_loss"] for h in history)
         log(f"trial {trial.number}: validation loss {value:.4f}  {params}")

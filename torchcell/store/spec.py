@@ -49,20 +49,28 @@ class DatasetSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
-    datasets: list[str] = Field(min_length=1, description="Dataset node names")
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_.\-]+$", description="the dataset's name (its default folder name)"
+    )
+    datasets: list[str] = Field(
+        min_length=1, description="Dataset node names of the graph (tc db stats lists them)"
+    )
     kinds: list[PerturbationKind] | None = Field(
         None, description="keep genotypes whose alleles are all of these kinds"
     )
-    min_genes: int = Field(1, ge=1, le=3)
-    max_genes: int = Field(3, ge=1, le=3)
+    min_genes: int = Field(1, ge=1, le=3, description="keep genotypes of at least this many genes")
+    max_genes: int = Field(3, ge=1, le=3, description="and of at most this many")
     labels: list[Label] = Field(
-        default_factory=lambda: ["fitness", "gene_interaction"], min_length=1
+        default_factory=lambda: ["fitness", "gene_interaction"],
+        min_length=1,
+        description="labels to store (an experiment without any of them is left out)",
     )
-    media: list[str] | None = None
+    media: list[str] | None = Field(None, description="keep only these media (e.g. YPD)")
     temperatures: list[float] | None = Field(None, description="keep only these temperatures (°C)")
-    replicates: Literal["keep_all", "mean", "prefer"] = "keep_all"
-    prefer: str | None = None
+    replicates: Literal["keep_all", "mean", "prefer"] = Field(
+        "keep_all", description="what to do with replicate measurements (see above)"
+    )
+    prefer: str | None = Field(None, description="with replicates: prefer, the dataset preferred")
 
     @model_validator(mode="after")
     def _consistent(self) -> DatasetSpec:
