@@ -14,23 +14,49 @@ from conftest import run_tc
 EXAMPLE = Path(__file__).parent.parent / "docs" / "examples" / "train_from_python.py"
 
 
-def test_the_python_example_trains_and_rescores(sample_dataset, tmp_path):
+def test_the_python_example_trains_rescores_and_predicts_like_tc_predict(sample_dataset, tmp_path):
+    run = tmp_path / "run"
     done = subprocess.run(
-        [sys.executable, str(EXAMPLE), str(sample_dataset), str(tmp_path / "run")],
+        [sys.executable, str(EXAMPLE), str(sample_dataset), str(run)],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "test Pearson of fitness" in done.stdout and "additive ridge" in done.stdout
-    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())
     rescored = float(done.stdout.split("MSE ")[1].split()[0])
     assert abs(rescored - metrics["test"]["fitness"]["mse"]) < 1e-4
+    # a pair the dataset does not hold, from Python and from tc predict: the same number
+    line = next(x for x in done.stdout.splitlines() if x.startswith("predicted fitness of"))
+    pair, environment = (
+        line.split(" of ")[1].split(" in ")[0],
+        line.split(" in ")[1].rsplit(":", 1)[0],
+    )
+    value = float(line.rsplit(": ", 1)[1])
+    printed = run_tc("predict", str(run), "--genes", pair, "--environment", environment)
+    assert f"{value:.5f}" in printed.stdout
+    first = pair.split(",")[0]
+    for bad, message in ((f"{pair},YNOTAGENE", "not among the model's"),
+                         (f"{first},{first}", "names a gene twice")):  # fmt: skip
+        result = run_tc(
+            "predict", str(run), "--genes", bad, "--environment", environment, check=False
+        )
+        assert result.returncode == 1 and message in " ".join(result.stderr.split())
 
 
 def test_top_level_api_names_resolve():
-    from torchcell import CellDataModule, CellDataset, TrainConfig, evaluate, train
+    from torchcell import (
+        CellDataModule,
+        CellDataset,
+        CellModule,
+        TrainConfig,
+        evaluate,
+        load_model,
+        train,
+    )
     from torchcell.cell.dataset import CellDataset as Direct
 
-    assert CellDataset is Direct and callable(train) and callable(evaluate)
+    assert CellDataset is Direct and callable(train) and callable(evaluate) and callable(load_model)
+    assert CellModule.load_from_checkpoint
     assert TrainConfig.model_fields["model"] and CellDataModule
     assert set(torchcell.__all__) >= {"CellDataset", "CellDataModule", "TrainConfig", "train"}
 
@@ -46,29 +72,6 @@ def test_error_text_is_printed_literally(tmp_path):
     result = run_tc("evaluate", str(missing), str(tmp_path), check=False)
     assert result.returncode == 1
     assert f"checkpoint {missing} does not exist" in " ".join(result.stderr.split())
-
-
-def test_predict_from_python_and_tc_predict_agree_on_an_unmeasured_pair(sample_dataset, tmp_path):
-    run = tmp_path / "run"
-    done = subprocess.run(
-        [sys.executable, str(EXAMPLE), str(sample_dataset), str(run)],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    line = next(x for x in done.stdout.splitlines() if x.startswith("predicted fitness of"))
-    pair, environment = (
-        line.split(" of ")[1].split(" in ")[0],
-        line.split(" in ")[1].rsplit(":", 1)[0],
-    )
-    value = float(line.rsplit(": ", 1)[1])
-    printed = run_tc("predict", str(run), "--genes", pair, "--environment", environment)
-    assert f"{value:.5f}" in printed.stdout  # the same number from the CLI
-    for bad, message in ((f"{pair},YNOTAGENE", "not among the model's"),
-                         (pair.split(",")[0] + "," + pair.split(",")[0], "names a gene twice")):  # fmt: skip
-        result = run_tc(
-            "predict", str(run), "--genes", bad, "--environment", environment, check=False
-        )
-        assert result.returncode == 1 and message in " ".join(result.stderr.split())
 
 
 def test_lightning_fit_with_the_datamodule_and_load_from_checkpoint(sample_dataset, tmp_path):
