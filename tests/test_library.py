@@ -149,3 +149,19 @@ def test_a_toy_model_plugs_in_through_the_registry_alone(sample_dataset, tmp_pat
     bad.write_text(config.read_text().replace("plugins: [toy_model]\n", ""))
     refused = run_tc("train", str(bad), "--no-progress", "--overwrite", env=env, check=False)
     assert refused.returncode == 1 and "'toy' is not a registered model" in refused.stderr
+
+
+def test_random_split_keeps_every_environment_of_a_genotype_in_one_part(sample_dataset):
+    """The sample measures genotypes at 26 and 30 °C: each genotype lies in one part only."""
+    from torchcell import CellDataModule
+
+    data = CellDataModule(sample_dataset, split="random", seed=3)
+    where: dict = {}
+    for part in ("train", "val", "test"):
+        for i in data.part(part):
+            where.setdefault(data.samples[i].key()[0], set()).add(part)
+    environments = {}
+    for sample in data.samples:
+        environments.setdefault(sample.key()[0], set()).add(sample.environment)
+    assert any(len(e) > 1 for e in environments.values())  # the case this guards
+    assert all(len(parts) == 1 for parts in where.values())

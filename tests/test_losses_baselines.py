@@ -147,6 +147,35 @@ def test_low_rank_pair_null_knows_genes_from_their_other_pairs():
     assert r_low > 0.8 and r_low > r_ridge + 0.3, (r_low, r_ridge)
 
 
+def test_low_rank_null_is_indefinite_and_zero_for_genes_without_training_pairs():
+    """y_ij = −u_i·u_j (similar genes aggravate each other): a positive semi-definite form
+    cannot fit it, the indefinite one does; a gene in no training pair adds nothing."""
+    generator = torch.Generator().manual_seed(1)
+    n = 40
+    u = torch.randn(n, 2, generator=generator)
+    pairs = [(i, j) for i in range(n - 2) for j in range(i + 1, n - 2)]  # genes n-2, n-1: none
+    perm = torch.randperm(len(pairs), generator=generator).tolist()
+    cut = int(0.8 * len(pairs))
+
+    def part(chosen):
+        samples = [Genotype(list(p), [0, 0]) for p in chosen]
+        return samples, torch.tensor([[-float(u[i] @ u[j])] for i, j in chosen])
+
+    (train, y), (test, truth) = (
+        part([pairs[k] for k in perm[:cut]]),
+        part([pairs[k] for k in perm[cut:]]),
+    )
+    model = LowRankPairs(n, rank=4).fit(train, y)
+    pred = model.predict(test)
+    assert torch.corrcoef(torch.cat([pred, truth], 1).T)[0, 1] > 0.9
+    unseen = model.predict([Genotype([n - 2, n - 1], [0, 0])])
+    assert torch.allclose(unseen, model.center[None])  # μ + 0: no bias, no factors
+    one = model.predict([Genotype([0, n - 1], [0, 0])])
+    assert torch.allclose(one, model.center + model.scale * model.bias[0])
+    chosen = LowRankPairs.chosen_on_validation(n, (train, y), (test[:50], truth[:50]))
+    assert chosen.rank in LowRankPairs.RANK_GRID and chosen.l2 in LowRankPairs.L2_GRID
+
+
 def test_feature_ridge_speaks_for_genes_training_never_saw():
     """Labels that follow the genes' features: a held-out gene is predicted from its features
     (the one-hot ridge can only give it the intercept), α is chosen on validation, and a label
@@ -197,3 +226,25 @@ def test_paired_interval_sees_a_small_consistent_gain_that_marginal_intervals_hi
     assert worse["ci"][0] > 0
     seeds = paired_delta_ci([model, null], null, true, ["y"])["y"]
     assert seeds["delta_mse"] == pytest.approx(expected / 2)
+
+
+def test_cluster_bootstrap_widens_intervals_when_samples_share_genes():
+    """Errors that come in gene blocks: resampling samples as if independent understates the
+    spread; resampling the genes does not. Without clusters the weights reproduce the plain
+    sample bootstrap (same draws, same numbers)."""
+    from torchcell.train.metrics import bootstrap_ci, paired_delta_ci
+
+    generator = torch.Generator().manual_seed(0)
+    genes = torch.arange(20).repeat_interleave(50)  # 20 test genes, 50 samples each
+    offset = torch.randn(20, generator=generator)[genes]  # a shared error per gene
+    true = torch.randn(1000, 1, generator=generator)
+    pred = true + offset[:, None] + 0.1 * torch.randn(1000, 1, generator=generator)
+    clusters = [[int(g)] for g in genes]
+    plain = bootstrap_ci([pred], true, ["y"])["y"]["mse"]
+    by_gene = bootstrap_ci([pred], true, ["y"], clusters=clusters)["y"]["mse"]
+    assert by_gene[1] - by_gene[0] > 3 * (plain[1] - plain[0])
+    index = torch.randint(1000, (100, 1000), generator=torch.Generator().manual_seed(0))
+    first = ((pred[index, 0] - true[index, 0]) ** 2).mean(1)  # the draws the plain one makes
+    assert plain[0] >= float(first.min()) - 1e-9
+    gap = paired_delta_ci([pred], torch.zeros_like(pred), true, ["y"], clusters=clusters)["y"]
+    assert gap["ci"][0] < gap["delta_mse"] < gap["ci"][1]

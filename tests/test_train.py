@@ -251,6 +251,7 @@ def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data
     assert (tmp_path / "docs/results/compare.png").read_bytes() == first_png
     text = page.read_text()
     assert f"{mean:.5f} ± {sd:.5f}" in text and "commit `" in text and "GPU: " in text
+    assert set(model["by_size"]) >= {"1", "2"} and "Per number of mutated genes" in text
     headline = readme.read_text()
     assert "old" not in headline and headline.endswith("tail\n")
     assert f"| compare | held_out_genes | fitness | gene_set | {mean:.5f} | {model['null']} |" in headline

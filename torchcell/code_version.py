@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def code_version() -> dict:
     """``{"version", "commit", "dirty"}``; commit and dirty are None outside a git checkout."""
+
     def git(*args: str) -> str | None:
         try:
             done = subprocess.run(

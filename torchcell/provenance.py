@@ -40,4 +40,8 @@ def machine() -> dict:
 
 def provenance(dataset_manifest_sha256: str | None = None) -> dict:
     """``{"code": code_version(), "dataset_manifest": sha256, "machine": machine()}``."""
-    return {"code": code_version(), "dataset_manifest": dataset_manifest_sha256, "machine": machine()}
+    return {
+        "code": code_version(),
+        "dataset_manifest": dataset_manifest_sha256,
+        "machine": machine(),
+    }

@@ -123,6 +123,19 @@ class CellDataModule(L.LightningDataModule):
     def predict_dataloader(self):
         return self.loader("all", shuffle=False)
 
+    def clusters(self, part: str = "test") -> list[list[int]] | None:
+        """Per sample of ``part``, the units its split holds out, for a cluster bootstrap
+        (``torchcell.train.metrics``): under held_out_genes its genes that no training sample
+        perturbs, under held_out_pairs all its genes (a two-way bootstrap over the genes on
+        both sides); None for random and by_dataset splits (samples resampled as they are)."""
+        indices = self.part(part)
+        if self.split == "held_out_pairs":
+            return [list(self.genotypes[i]) for i in indices]
+        if self.split != "held_out_genes":
+            return None
+        seen = {g for i in self.indices["train"].tolist() for g in self.genotypes[i]}
+        return [[g for g in self.genotypes[i] if g not in seen] for i in indices]
+
     def part(self, name: str) -> list[int]:
         """Sample indices of a split part, or of every sample for ``"all"``."""
         return list(range(len(self.genotypes))) if name == "all" else self.indices[name].tolist()

@@ -37,6 +37,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
 def _print_version(value: bool) -> None:
     if value:
         from torchcell.code_version import describe
@@ -48,7 +50,11 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _options(
     version: bool = typer.Option(
-        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
     ),
 ) -> None:
     """Options of tc itself (before the command)."""
@@ -341,7 +347,9 @@ def _print_build(summary, folder: Path, result, loaded_by_job: bool = False) -> 
         )
     if summary.rejects:
         console.print(
-            Text(f"{summary.rejects:,} bad rows quarantined in {folder / 'quarantine.tsv'}", "yellow")
+            Text(
+                f"{summary.rejects:,} bad rows quarantined in {folder / 'quarantine.tsv'}", "yellow"
+            )
         )
     where = (
         f" into {result.uri}"
@@ -435,7 +443,9 @@ def materialize_dataset(
             meta = m.materialize_shard(settings, out, index, count)
             console.print(f"shard {shard}: {meta['count']:,} records in {out / meta['file']}")
             return
-        if finalize_only:  # the finalize job of a SLURM submission, whose submitter may hold the lock
+        if (
+            finalize_only
+        ):  # the finalize job of a SLURM submission, whose submitter may hold the lock
             kind, manifest = "local", m.finalize(out)
         else:
             with exclusive(Path(out) / m.LOCK, f"dataset folder {out}"):
@@ -496,12 +506,13 @@ def jobs_status(
     console.print(f"finalize job {submission.finalize_job}: {state.finalize}")
     if state.cancelled_finalize:
         console.print(
-            Text(f"cancelled finalize job {submission.finalize_job}: shard(s) {sorted(state.failed_logs)} failed", "yellow")
+            Text(
+                f"cancelled finalize job {submission.finalize_job}: shard(s) {sorted(state.failed_logs)} failed",
+                "yellow",
+            )
         )
     if state.failed_logs:
-        console.print(
-            "rerun the stage's command to resubmit only the unfinished shards"
-        )
+        console.print("rerun the stage's command to resubmit only the unfinished shards")
         raise typer.Exit(1)
 
 

@@ -8,10 +8,12 @@
   samples with an unmeasured single mutant get the training mean. For triple mutants it is
   the trigenic null of Kuzmin et al. 2018: f_ijk = f_i f_j f_k + ε_ij f_k + ε_ik f_j + ε_jk f_i,
   with the digenic ε measured in training (matched like singles; 0 where unmeasured), τ = 0.
-* ``LowRankPairs``: for double mutants, y_ij = μ + b_i + b_j + u_i·u_j fitted on the training
-  doubles (standardized; rank 8; L2 λ per observed pair, λ chosen on the validation doubles):
-  a null that knows each gene from its other pairs but not the pair itself, the strong null for
-  held-out pairs (a gene never seen in training gets μ + 0).
+* ``LowRankPairs``: for double mutants, y_ij = μ + b_i + b_j + u_iᵀ S u_j fitted on the
+  training doubles (standardized; S = diag(+1, …, −1, …) half and half, so the form is
+  symmetric but indefinite: two similar genes may aggravate each other, which a positive
+  semi-definite u_i·u_j cannot say; L2 λ per observed pair; rank and λ chosen on the validation
+  doubles): a null that knows each gene from its other pairs but not the pair itself, the
+  strong null for held-out pairs. A gene in no training pair has b = 0 and u = 0.
 * ``AdditiveRidge``: ridge regression of each label on one-hot gene identity (plus an
   intercept); a model that knows genes, not biology.
 * ``FeatureRidge``: ridge regression of each label on the summed per-gene features of the
@@ -25,6 +27,7 @@ Each has ``fit(samples, y)`` and ``predict(samples) -> (n, L)``; samples are ``G
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -125,9 +128,12 @@ class MultiplicativeBaseline:
 class LowRankPairs:
     name = "low-rank pairs"
     L2_GRID = (1e-3, 1e-2, 1e-1, 1.0)
+    RANK_GRID = (8, 32)
 
     def __init__(self, num_genes: int, rank: int = 8, l2: float = 1e-2, steps: int = 500):
         self.num_genes, self.rank, self.l2, self.steps = num_genes, rank, l2, steps
+        signs = [1.0] * (rank - rank // 2) + [-1.0] * (rank // 2)
+        self.signs = torch.tensor(signs)[:, None]  # (rank, 1): S, broadcast over labels
 
     def fit(self, samples: Sequence[Genotype], y: torch.Tensor) -> LowRankPairs:
         """Full-batch Adam on the standardized training doubles; the L2 term is per observed
@@ -157,7 +163,11 @@ class LowRankPairs:
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        self.bias, self.factors = bias.detach(), factors.detach()
+        trained = torch.zeros(self.num_genes, y.shape[1], dtype=torch.bool)
+        for column in range(y.shape[1]):  # genes with a measured training pair, per label
+            trained[pairs[seen[:, column]].flatten(), column] = True
+        self.bias = bias.detach() * trained
+        self.factors = factors.detach() * trained[:, None, :]
         return self
 
     @classmethod
@@ -167,12 +177,12 @@ class LowRankPairs:
         train: tuple[Sequence[Genotype], torch.Tensor],
         val: tuple[Sequence[Genotype], torch.Tensor],
     ) -> LowRankPairs:
-        """λ from ``L2_GRID`` by the validation doubles' MSE (standardized, summed over labels);
-        the test split is never looked at."""
+        """Rank from ``RANK_GRID`` and λ from ``L2_GRID`` by the validation doubles' MSE
+        (standardized, summed over labels); the test split is never looked at."""
         best, best_error = None, math.inf
         doubles = [i for i, s in enumerate(val[0]) if len(s.genes) == 2]
-        for l2 in cls.L2_GRID:
-            model = cls(num_genes, l2=l2).fit(*train)
+        for rank, l2 in itertools.product(cls.RANK_GRID, cls.L2_GRID):
+            model = cls(num_genes, rank=rank, l2=l2).fit(*train)
             if not doubles or not hasattr(model, "center"):
                 return model
             pred, truth = model.predict([val[0][i] for i in doubles]), val[1][doubles]
@@ -181,10 +191,9 @@ class LowRankPairs:
                 best, best_error = model, error
         return best
 
-    @staticmethod
-    def _score(pairs, bias, factors) -> torch.Tensor:
+    def _score(self, pairs, bias, factors) -> torch.Tensor:
         a, b = pairs[:, 0], pairs[:, 1]
-        return bias[a] + bias[b] + (factors[a] * factors[b]).sum(1)
+        return bias[a] + bias[b] + (factors[a] * self.signs * factors[b]).sum(1)
 
     def predict(self, samples: Sequence[Genotype]) -> torch.Tensor:
         out = self.mean.expand(len(samples), -1).clone()
@@ -346,6 +355,7 @@ def baseline_metrics(data, columns: list[int], labels: list[str]) -> tuple[dict,
         fitted.append(oracle.fit(*rows(sorted(set(part["train"]) | set(singles)))))
     out, test_preds = {}, {}
     sizes = torch.tensor([len(samples[i].genes) for i in part["test"]])
+    clusters = data.clusters("test")
     for model in fitted:
         scores = {}
         for split in ("val", "test"):
@@ -353,7 +363,7 @@ def baseline_metrics(data, columns: list[int], labels: list[str]) -> tuple[dict,
             pred = model.predict(split_samples)
             scores[split] = regression_metrics(pred, split_y, labels)
         test_y = y[part["test"]]
-        scores["test_ci"] = bootstrap_ci([pred], test_y, labels)
+        scores["test_ci"] = bootstrap_ci([pred], test_y, labels, clusters=clusters)
         scores["test_by_size"] = metrics_by_size(pred, test_y, sizes, labels)
         out[model.name], test_preds[model.name] = scores, pred
     return out, test_preds

@@ -3,9 +3,11 @@
 For every split and every config, ``seeds`` runs differ only in ``seed`` (initialisation,
 shuffling, dropout); the split is fixed by ``split_seed``, so every run and every baseline is
 scored on the same test samples, at the checkpoint chosen on validation. A row gives the
-mean ± SD over seeds of each test metric and a 95 % bootstrap interval over test samples of
-the seeds' mean (``metrics.bootstrap_ci``). The baselines are fitted once per split (they do
-not depend on the training seed); their interval is over test samples alone.
+mean ± SD over seeds of each test metric and a 95 % bootstrap interval of the seeds' mean
+(``metrics.bootstrap_ci``): a cluster bootstrap over the units the split holds out (test genes
+for held-out genes, the genes on both sides for held-out pairs), test samples for random. The
+baselines are fitted once per split (they do not depend on the training seed); their
+interval is of their one prediction.
 
 Beside each model, per label, the **best null**: the baseline with the lowest *validation*
 MSE (never chosen on test; the "all singles" reference, which reads test singles, is not a
@@ -69,14 +71,15 @@ def _model_rows(name: str, split: str, results: list[TrainResult], labels: list[
         ):
             raise TorchCellError(f"{name} on {split}: the seeds were scored on different test sets")
     preds = [r.test_pred for r in results]
-    ci = bootstrap_ci(preds, true, labels)
+    clusters = results[0].test_clusters
+    ci = bootstrap_ci(preds, true, labels, clusters=clusters)
     rows = []
     for j, label in enumerate(labels):
         per_seed = [r.test[label] for r in results]
         null = best_null(results[0].baselines, label)
         deltas = {  # against every competing null, paired; the best one's goes in the table
             baseline: paired_delta_ci([p[:, [j]] for p in preds], reference[:, [j]],
-                                      true[:, [j]], [label])[label]
+                                      true[:, [j]], [label], clusters=clusters)[label]
             for baseline, reference in results[0].baseline_test_pred.items()
             if baseline != ALL_SINGLES
         }  # fmt: skip
@@ -92,9 +95,25 @@ def _model_rows(name: str, split: str, results: list[TrainResult], labels: list[
                 "per_seed": per_seed, "best_epochs": [r.best_epoch for r in results],
                 "null": null, "delta_mse": delta["delta_mse"], "delta_mse_ci": delta["ci"],
                 "delta_mse_by_null": deltas,
+                "by_size": _by_size([r.test_by_size for r in results], label),
             }
         )  # fmt: skip
     return rows
+
+
+def _by_size(per_seed: list[dict], label: str) -> dict:
+    """{number of mutated genes: {n, mse, pearson}}, means over seeds (ε of doubles and τ of
+    triples apart, fitness of 1-, 2- and 3-gene mutants apart)."""
+    out = {}
+    for size in sorted(per_seed[0]):
+        scores = [seed[size][label] for seed in per_seed]
+        if scores[0]["n"]:
+            out[size] = {
+                "n": scores[0]["n"],
+                "mse": statistics.fmean(m["mse"] for m in scores),
+                "pearson": statistics.fmean(m["pearson"] for m in scores),
+            }
+    return out
 
 
 def _baseline_rows(split: str, result: TrainResult, labels: list[str]) -> list:
@@ -111,6 +130,7 @@ def _baseline_rows(split: str, result: TrainResult, labels: list[str]) -> list:
                     "val_mse": scores["val"][label]["mse"],
                     "mse_ci": scores["test_ci"][label]["mse"],
                     "pearson_ci": scores["test_ci"][label]["pearson"],
+                    "by_size": _by_size([scores["test_by_size"]], label),
                 }
             )  # fmt: skip
     return rows
@@ -165,7 +185,7 @@ def compare(
                 log(f"{name}: {'kept the finished run, ' if kept else ''}"
                     f"best epoch {result.best_epoch}")  # fmt: skip
             rows += _model_rows(Path(config).stem, split, results, base.labels)
-            for row in rows[-len(base.labels):]:
+            for row in rows[-len(base.labels) :]:
                 row["config"], row["dataset_manifest"] = str(config), _manifest_sha(base)
             last = results[0]
             _write(out, rows, configs)  # after every model: a cut-off compare keeps what ran

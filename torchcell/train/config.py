@@ -47,6 +47,11 @@ class TrainConfig(BaseModel):
         default_factory=list,
         description="modules to import before the config is read; each registers its models",
     )
+    rewired_graph: bool = Field(
+        False,
+        description="a control: the gene–gene networks rewired at random, each gene keeping "
+        "its degree (seeded by split_seed; torchcell/cell/rewire.py)",
+    )
     hidden: int = Field(64, ge=1, description="width of the models' hidden layers and embeddings")
     dropout: float = Field(0.0, ge=0, lt=1, description="dropout probability in training")
     epochs: int = Field(20, ge=1, description="the most passes over the training split")

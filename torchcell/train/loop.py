@@ -67,6 +67,8 @@ class TrainResult:
     test_true: torch.Tensor | None = None
     baseline_test_pred: dict[str, torch.Tensor] = field(default_factory=dict)
     """Each baseline's (n_test, L) prediction, same order (for paired comparisons)."""
+    test_clusters: list[list[int]] | None = None
+    """Per test sample, the units the split holds out (``CellDataModule.clusters``)."""
 
 
 def _dataset_identity(config: TrainConfig) -> str:
@@ -92,6 +94,7 @@ def finished_run(config: TrainConfig) -> TrainResult | None:
         out, out / CHECKPOINT, out / METRICS, metrics["best_epoch"], metrics["train"],
         metrics["val"], metrics["test"], metrics["test_by_size"], metrics["baselines"],
         saved["test_pred"], saved["test_true"], saved["baseline_test_pred"],
+        saved.get("test_clusters"),
     )  # fmt: skip
 
 
@@ -236,12 +239,14 @@ def write_run(fitted: Fitted) -> TrainResult:
     torch.save(checkpoint, out / f"{CHECKPOINT}.partial")
     (out / f"{CHECKPOINT}.partial").replace(checkpoint_file)
     sizes = {k: len(v) for k, v in data.indices.items()}
+    clusters = data.clusters("test")
     metrics_file = write_json(
         out / METRICS,
         {
             "best_epoch": best_epoch, "train": train_metrics, "val": val,
             "test": test["metrics"],
-            "test_ci": bootstrap_ci([test["pred"]], test["true"], config.labels),
+            "test_ci": bootstrap_ci([test["pred"]], test["true"], config.labels,
+                                    clusters=clusters),
             "test_by_size": test["by_size"], "baselines": baselines, "history": history,
             "splits": sizes, "config": config.model_dump(mode="json"),
             "provenance": checkpoint["provenance"],
@@ -259,6 +264,7 @@ def write_run(fitted: Fitted) -> TrainResult:
     predictions = {  # for ``finished_run``: what ``tc compare --resume`` needs of a kept run
         "test_pred": test["pred"], "test_true": test["true"],
         "baseline_test_pred": baseline_preds, "dataset_manifest": _dataset_identity(config),
+        "test_clusters": clusters,
     }  # fmt: skip
     torch.save(predictions, out / f"{PREDICTIONS}.partial")
     (out / f"{PREDICTIONS}.partial").replace(out / PREDICTIONS)
@@ -275,4 +281,5 @@ def write_run(fitted: Fitted) -> TrainResult:
         test["pred"],
         test["true"],
         baseline_preds,
+        clusters,
     )

@@ -53,20 +53,57 @@ def metrics_by_size(
     }
 
 
-def _rowwise_pearson(p: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    p, t = p - p.mean(dim=1, keepdim=True), t - t.mean(dim=1, keepdim=True)
-    denominator = ((p * p).sum(dim=1) * (t * t).sum(dim=1)).sqrt()
-    return (p * t).sum(dim=1) / denominator  # NaN for a constant resample
-
-
 def _draws(n: int, resamples: int, generator: torch.Generator):
     """Index tensors of ``resamples`` draws of n samples with replacement, 100 draws at a time."""
     for start in range(0, resamples, 100):
         yield torch.randint(n, (min(100, resamples - start), n), generator=generator)
 
 
+def _weights(clusters: list[list[int]] | None, n: int, resamples: int, generator):
+    """(draws, n) sample weights, 100 draws at a time.
+
+    Without ``clusters``: samples drawn with replacement (a weight is how often a sample was
+    drawn). With ``clusters`` (per sample, the ids of the units it belongs to, e.g. its test
+    genes): the units are drawn with replacement and a sample weighs the product of its units'
+    counts, so samples that share a gene rise and fall together (a cluster, or for pairs a
+    two-way, bootstrap). A sample with no unit weighs 1.
+    """
+    if clusters is None:
+        for index in _draws(n, resamples, generator):
+            w = torch.zeros(index.shape[0], n, dtype=torch.double)
+            yield w.scatter_add_(1, index, torch.ones_like(index, dtype=torch.double))
+        return
+    ids = sorted({c for units in clusters for c in units})
+    position = {c: i for i, c in enumerate(ids)}
+    width = max((len(u) for u in clusters), default=0)
+    member = torch.full((n, max(width, 1)), len(ids), dtype=torch.long)  # len(ids): count 1
+    for i, units in enumerate(clusters):
+        member[i, : len(units)] = torch.tensor([position[c] for c in units], dtype=torch.long)
+    for index in _draws(len(ids), resamples, generator):
+        counts = torch.zeros(index.shape[0], len(ids) + 1, dtype=torch.double)
+        counts.scatter_add_(1, index, torch.ones_like(index, dtype=torch.double))
+        counts[:, -1] = 1.0
+        yield counts[:, member].prod(dim=2)
+
+
+def _weighted_mse(p: torch.Tensor, t: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    return (w * (p - t) ** 2).sum(1) / w.sum(1)
+
+
+def _weighted_pearson(p: torch.Tensor, t: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    total = w.sum(1, keepdim=True)
+    dp = p - (w * p).sum(1, keepdim=True) / total
+    dt = t - (w * t).sum(1, keepdim=True) / total
+    cov = (w * dp * dt).sum(1)
+    return cov / ((w * dp * dp).sum(1) * (w * dt * dt).sum(1)).sqrt()  # NaN when constant
+
+
 def _tails(level: float) -> torch.Tensor:
     return torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.double)
+
+
+def _kept_clusters(clusters, keep: torch.Tensor):
+    return None if clusters is None else [clusters[i] for i in keep.nonzero().flatten().tolist()]
 
 
 def bootstrap_ci(
@@ -76,12 +113,15 @@ def bootstrap_ci(
     resamples: int = 1000,
     seed: int = 0,
     level: float = 0.95,
+    clusters: list[list[int]] | None = None,
 ) -> dict:
-    """Percentile intervals of MSE and Pearson over test samples drawn with replacement.
+    """Percentile intervals of MSE and Pearson over bootstrap resamples of the test set.
 
     ``preds``: one (n, L) prediction per seed, all of the same samples ``true`` (n, L). Each
-    resample scores every seed on the same drawn samples and takes the seeds' mean, so the
-    interval is that of the mean over seeds. Returns {label: {"mse": [lo, hi], "pearson": …}}.
+    resample scores every seed on the same resampled set and takes the seeds' mean, so the
+    interval is that of the mean over seeds. ``clusters``: per sample, the units the split
+    holds out (its test genes; see ``_weights``); None: samples resampled independently.
+    Returns {label: {"mse": [lo, hi], "pearson": …}}.
     """
     generator = torch.Generator().manual_seed(seed)
     out = {}
@@ -94,14 +134,13 @@ def bootstrap_ci(
             out[label] = {"mse": [math.nan, math.nan], "pearson": [math.nan, math.nan]}
             continue
         mse, r = [], []
-        for index in _draws(n, resamples, generator):
-            drawn = t[index]
-            mse.append(sum(((p[index] - drawn) ** 2).mean(dim=1) for p in ps) / len(ps))
-            r.append(sum(_rowwise_pearson(p[index], drawn) for p in ps) / len(ps))
-        r_all = torch.cat(r)
-        r_all = r_all[~torch.isnan(r_all)]
+        for w in _weights(_kept_clusters(clusters, keep), n, resamples, generator):
+            mse.append(sum(_weighted_mse(p[None], t[None], w) for p in ps) / len(ps))
+            r.append(sum(_weighted_pearson(p[None], t[None], w) for p in ps) / len(ps))
+        mse_all, r_all = torch.cat(mse), torch.cat(r)
+        mse_all, r_all = mse_all[~torch.isnan(mse_all)], r_all[~torch.isnan(r_all)]
         out[label] = {
-            "mse": torch.quantile(torch.cat(mse), _tails(level)).tolist(),
+            "mse": torch.quantile(mse_all, _tails(level)).tolist(),
             "pearson": torch.quantile(r_all, _tails(level)).tolist()
             if r_all.numel()
             else [math.nan] * 2,
@@ -112,12 +151,13 @@ def bootstrap_ci(
 def paired_delta_ci(
     preds: list[torch.Tensor], reference: torch.Tensor, true: torch.Tensor, labels: list[str],
     resamples: int = 1000, seed: int = 0, level: float = 0.95,
+    clusters: list[list[int]] | None = None,
 ) -> dict:  # fmt: skip
     """The MSE of a model (the mean over its seeds' ``preds``) minus that of ``reference`` (a
-    null's (n, L) prediction), with a percentile interval over test samples drawn with
-    replacement, both scored on each drawn set: a paired comparison, so the interval is that of
-    the difference (an interval above 0 says the model is worse than the null on this test set;
-    below 0, better). Returns {label: {"delta_mse": d, "ci": [lo, hi]}}."""
+    null's (n, L) prediction), with a percentile interval over bootstrap resamples of the test
+    set (``clusters`` as in ``bootstrap_ci``), both scored on each resample: a paired
+    comparison, so the interval is that of the difference (above 0: the model is worse than
+    the null on this test set; below 0, better). Returns {label: {"delta_mse": d, "ci": …}}."""
     generator = torch.Generator().manual_seed(seed)
     out = {}
     for j, label in enumerate(labels):
@@ -129,7 +169,11 @@ def paired_delta_ci(
         if t.numel() < 3:
             out[label] = {"delta_mse": math.nan, "ci": [math.nan, math.nan]}
             continue
-        means = torch.cat([gap[index].mean(1) for index in _draws(t.numel(), resamples, generator)])
+        means = torch.cat([
+            (w * gap).sum(1) / w.sum(1)
+            for w in _weights(_kept_clusters(clusters, keep), t.numel(), resamples, generator)
+        ])  # fmt: skip
+        means = means[~torch.isnan(means)]
         ci = torch.quantile(means, _tails(level)).tolist()
         out[label] = {"delta_mse": float(gap.mean()), "ci": ci}
     return out

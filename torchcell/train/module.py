@@ -14,6 +14,7 @@ import lightning as L
 import torch
 
 from torchcell.cell.graph import CellGraph
+from torchcell.cell.rewire import rewired
 from torchcell.errors import TorchCellError
 from torchcell.losses import LabelDistribution, masked_mse
 from torchcell.models import registry
@@ -63,6 +64,8 @@ class CellModule(L.LightningModule):
         self.spec = registry.get(self.config.model)
         if cell is None:
             cell = CellGraph.load(self.config.dataset)
+        if self.config.rewired_graph:
+            cell = rewired(cell, self.config.split_seed)
         if model is None:
             model = self.spec.build(self.config, cell, len(columns), len(environments), restored)
         self.model, self.cell, self.columns, self.log_line = model, cell, list(columns), log

@@ -76,7 +76,9 @@ def predict(
             pred = module.in_label_units(module.model(batch).pred).cpu()
             for genes, values in zip(genotypes[start : start + batch_size], pred, strict=True):
                 row = {"genes": list(genes), "environment": module.environments[env]}
-                row.update({label: float(v) for label, v in zip(module.labels, values, strict=True)})
+                row.update(
+                    {label: float(v) for label, v in zip(module.labels, values, strict=True)}
+                )
                 rows.append(row)
     return rows
 

@@ -119,6 +119,23 @@ def figure(task: str, record: dict, path: Path) -> Path:
     return path
 
 
+def _by_size_table(rows: list[dict]) -> list[str]:
+    """Test MSE and Pearson per number of mutated genes (means over seeds), where a label
+    pools several (fitness of 1-, 2-, 3-gene mutants; ε of doubles with τ of triples)."""
+    pooled = [r for r in rows if len(r.get("by_size", {})) > 1]
+    if not pooled:
+        return []
+    lines = ["", "Per number of mutated genes (test; means over seeds):", "",
+             "| model | split | label | genes | n | MSE | Pearson |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in pooled:
+        for size, m in r["by_size"].items():
+            lines.append(
+                f"| {r['model']} | {r['split']} | {r['label']} | {size} | {m['n']} | "
+                f"{m['mse']:.5f} | {m['pearson']:.3f} |"
+            )
+    return lines
+
+
 def _provenance(record: dict) -> list[str]:
     p = record["provenance"]
     code, machine = p["code"], p["machine"]
@@ -171,6 +188,7 @@ def report(folders: list[Path], out: Path, readme: Path | None = None) -> list[P
         written.append(png)
         lines += ["", f"## {task}", "", *_provenance(record), "",
                   f"![{task}]({figures.name}/{png.name})", "", markdown(record["rows"])]  # fmt: skip
+        lines += _by_size_table(record["rows"])
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
     written.insert(0, out)
