@@ -28,7 +28,7 @@ demo: venv neo4j
 
 # Every result of docs/results.md and the README's headline, regenerated from runs (resumable:
 # rerun after a cut-off; tc compare --resume keeps finished seeds of the same config and data).
-SAMPLE_CONFIGS := pipeline/train/demo.yaml pipeline/train/demo_rewired.yaml pipeline/train/hetero_cell.yaml pipeline/train/dcell.yaml pipeline/train/dango.yaml
+SAMPLE_CONFIGS := pipeline/train/demo.yaml pipeline/train/demo_rewired.yaml pipeline/train/demo_from_null.yaml pipeline/train/hetero_cell.yaml pipeline/train/dcell.yaml pipeline/train/dango.yaml
 results: demo
 	test -f runs/pretrain/dango_embeddings.pt || $(BIN)/tc pretrain-dango runs/datasets/sga_public_trigenic_sample --out runs/pretrain/dango_embeddings.pt
 	$(BIN)/tc compare $(SAMPLE_CONFIGS) --split held_out_genes --seeds 3 --out runs/results/sample_held_out_genes --resume

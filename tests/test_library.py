@@ -165,3 +165,35 @@ def test_random_split_keeps_every_environment_of_a_genotype_in_one_part(sample_d
         environments.setdefault(sample.key()[0], set()).add(sample.environment)
     assert any(len(e) > 1 for e in environments.values())  # the case this guards
     assert all(len(parts) == 1 for parts in where.values())
+
+
+def test_a_model_that_starts_from_the_null_predicts_the_null_at_zero_output(
+    sample_dataset, tmp_path
+):
+    """The toy model's weights start at zero: its module predicts exactly the best null."""
+    import importlib.util
+
+    import torch
+
+    from torchcell import CellDataModule, CellModule, TrainConfig
+    from torchcell.train.module import FromNull
+
+    (tmp_path / "toy_model.py").write_text(TOY_MODEL)
+    spec = importlib.util.spec_from_file_location("toy_model", tmp_path / "toy_model.py")
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))  # registers "toy"
+    config = TrainConfig(dataset=sample_dataset, output=tmp_path / "run", model="toy",
+                         labels=["fitness", "gene_interaction"], start_from_null=True)  # fmt: skip
+    data = CellDataModule(sample_dataset)
+    module = CellModule.from_data(config, data).eval()
+    assert isinstance(module.model, FromNull)
+    null = module.model.null  # fitted on the training split, chosen per label on validation
+    test = data.part("test")
+    expected = null.predict([data.samples[i] for i in test])
+    got = torch.cat([module.in_label_units(module(b).pred) for b in data.test_dataloader()])
+    assert torch.allclose(got, expected, atol=1e-5)
+    assert null.names[0] != "mean"  # a real choice on validation, not the fallback
+    # a genotype of no dataset is scored from its genes and kinds alone, the same way
+    i = next(i for i in test if not any(data.samples[i].alleles) and len(data.samples[i].genes) > 1)
+    genes = [data.dataset.genes[g] for g in data.samples[i].genes]
+    (row,) = module.predict([genes], environment=module.environments[data.samples[i].environment])
+    assert abs(row["fitness"] - float(null.predict([data.samples[i]])[0, 0])) < 1e-4

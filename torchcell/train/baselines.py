@@ -323,16 +323,11 @@ class FeatureRidge:
         return model
 
 
-def baseline_metrics(data, columns: list[int], labels: list[str]) -> tuple[dict, dict]:
-    """The baselines fitted on the training split of a ``CellDataModule``, scored on val/test:
-    their metrics, and their test predictions ({name: (n_test, L)}, for paired comparisons).
-
-    ``multiplicative (all singles)`` is a reference, not a competitor: it reads the single
-    mutants' fitness from every split, test included, so on held-out genes it knows what no
-    trained model can (the measured fitness of the held-out genes' single mutants).
-    """
-    from torchcell.train.metrics import bootstrap_ci, metrics_by_size, regression_metrics
-
+def fitted_baselines(data, columns: list[int], labels: list[str]) -> list:
+    """Every baseline fitted on the training split of a ``CellDataModule`` (hyperparameters
+    chosen on validation). ``multiplicative (all singles)`` is a reference, not a competitor:
+    it reads the single mutants' fitness from every split, test included, so on held-out genes
+    it knows what no trained model can (the measured fitness of the held-out genes' singles)."""
     y = data.y[:, columns]
     samples = data.samples
     part = {k: v.tolist() for k, v in data.indices.items()}
@@ -353,17 +348,55 @@ def baseline_metrics(data, columns: list[int], labels: list[str]) -> tuple[dict,
         oracle = MultiplicativeBaseline(labels)
         oracle.name = ALL_SINGLES
         fitted.append(oracle.fit(*rows(sorted(set(part["train"]) | set(singles)))))
+    return fitted
+
+
+def baseline_metrics(
+    data, columns: list[int], labels: list[str], fitted: list | None = None
+) -> tuple[dict, dict]:
+    """The baselines (``fitted_baselines``, or those given) scored on val/test: their metrics,
+    and their test predictions ({name: (n_test, L)}, for paired comparisons)."""
+    from torchcell.train.metrics import bootstrap_ci, metrics_by_size, regression_metrics
+
+    fitted = fitted_baselines(data, columns, labels) if fitted is None else fitted
+    y = data.y[:, columns]
+    samples = data.samples
+    part = {k: v.tolist() for k, v in data.indices.items()}
     out, test_preds = {}, {}
     sizes = torch.tensor([len(samples[i].genes) for i in part["test"]])
     clusters = data.clusters("test")
     for model in fitted:
         scores = {}
         for split in ("val", "test"):
-            split_samples, split_y = rows(part[split])
-            pred = model.predict(split_samples)
-            scores[split] = regression_metrics(pred, split_y, labels)
+            pred = model.predict([samples[i] for i in part[split]])
+            scores[split] = regression_metrics(pred, y[part[split]], labels)
         test_y = y[part["test"]]
         scores["test_ci"] = bootstrap_ci([pred], test_y, labels, clusters=clusters)
         scores["test_by_size"] = metrics_by_size(pred, test_y, sizes, labels)
         out[model.name], test_preds[model.name] = scores, pred
     return out, test_preds
+
+
+class BestNull:
+    """Per label, the competing baseline with the lowest validation MSE (never the all-singles
+    reference): what a model that starts from the null adds its output to."""
+
+    name = "best null"
+
+    def __init__(self, fitted: list, data, columns: list[int], labels: list[str]):
+        from torchcell.train.metrics import regression_metrics
+
+        val = data.indices["val"].tolist()
+        samples, y = [data.samples[i] for i in val], data.y[val][:, columns]
+        self.fitted = fitted
+        competitors = [m for m in fitted if m.name != ALL_SINGLES]
+        errors = [regression_metrics(m.predict(samples), y, labels) for m in competitors]
+        self.choice = []
+        for label in labels:
+            scored = [(e[label]["mse"], i) for i, e in enumerate(errors) if e[label]["n"]]
+            self.choice.append(competitors[min(scored)[1] if scored else 0])
+        self.names = [m.name for m in self.choice]
+
+    def predict(self, samples: Sequence[Genotype]) -> torch.Tensor:
+        columns = [m.predict(samples)[:, j] for j, m in enumerate(self.choice)]
+        return torch.stack(columns, dim=1)

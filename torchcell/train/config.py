@@ -47,6 +47,12 @@ class TrainConfig(BaseModel):
         default_factory=list,
         description="modules to import before the config is read; each registers its models",
     )
+    start_from_null: bool = Field(
+        False,
+        description="the model predicts the residual of the best null (per label, the baseline "
+        "with the lowest validation MSE, fitted on the training split): with the network's "
+        "output at zero the prediction is that null's",
+    )
     rewired_graph: bool = Field(
         False,
         description="a control: the gene–gene networks rewired at random, each gene keeping "

@@ -18,7 +18,7 @@ from torchcell.train.allocator import keep_freed_memory
 from torchcell.train.checkpoint import checkpoint_path, read_checkpoint
 from torchcell.train.config import TrainConfig
 from torchcell.train.loop import data_module, quiet_lightning
-from torchcell.train.module import CellModule, label_columns
+from torchcell.train.module import CellModule, label_columns, start_null
 
 
 def evaluate(
@@ -45,10 +45,12 @@ def evaluate(
             f"{dataset} indexes {data.dataset.num_genes} genes and the checkpoint "
             f"{len(saved['genes'])}, not in the same order: the model cannot score it"
         )
+    trained = TrainConfig.model_validate(saved["config"])  # its null: the training split's
     module = CellModule(
         **{**saved, "config": config, "columns": label_columns(config, data)},
-        cell=data.dataset.cell_graph,
-    )
+        cell=data.dataset.cell_graph, data=data,
+        null=start_null(trained) if trained.start_from_null else None,
+    )  # fmt: skip
     module.load_state_dict(raw["state_dict"])
     module.model = _with_checkpoint_environments(
         module.model, data.dataset.manifest.environments, saved["environments"], dataset

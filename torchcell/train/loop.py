@@ -41,7 +41,7 @@ from torchcell.train.checkpoint import CHECKPOINT
 from torchcell.train.config import TrainConfig
 from torchcell.train.diagnostics import write_diagnostics
 from torchcell.train.metrics import bootstrap_ci
-from torchcell.train.module import CellModule, label_columns
+from torchcell.train.module import CellModule, FromNull, label_columns
 from torchcell.train.plots import plot_history, plot_predictions
 
 METRICS = "metrics.json"
@@ -231,7 +231,8 @@ def write_run(fitted: Fitted) -> TrainResult:
     test, train_metrics = fitted.scores["test"], fitted.scores.get("train", {}).get("metrics")
     history = module.history
     val = history[best_epoch - 1]["val"]
-    baselines, baseline_preds = baseline_metrics(data, module.columns, config.labels)
+    fitted_nulls = module.model.null.fitted if isinstance(module.model, FromNull) else None
+    baselines, baseline_preds = baseline_metrics(data, module.columns, config.labels, fitted_nulls)
     checkpoint = torch.load(fitted.best_path, map_location="cpu", weights_only=True)
     checkpoint["best_epoch"] = best_epoch
     checkpoint["provenance"] = provenance(_dataset_identity(config))
@@ -256,7 +257,7 @@ def write_run(fitted: Fitted) -> TrainResult:
     plot_history(history, best_epoch, out / "loss.png")
     plot_predictions(test["pred"], test["true"], config.labels, out / "predictions.png")
     distances = write_diagnostics(
-        module.model, data.loader("test", shuffle=False), test["pred"], test["true"],
+        module.network, data.loader("test", shuffle=False), test["pred"], test["true"],
         config.labels, out,
     )  # fmt: skip
     if distances:

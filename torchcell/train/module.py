@@ -8,6 +8,7 @@ rank are gathered before the metrics are computed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import lightning as L
@@ -20,6 +21,56 @@ from torchcell.losses import LabelDistribution, masked_mse
 from torchcell.models import registry
 from torchcell.train.config import TrainConfig
 from torchcell.train.metrics import metrics_by_size, regression_metrics
+
+
+class FromNull(torch.nn.Module):
+    """A model whose output is added to a null's prediction (both standardized), so it learns
+    the residual and starts, at zero output, from the null.
+
+    The null's predictions of a dataset's samples are computed once and looked up by
+    experiment id; a genotype of no dataset (``predict``) is scored from its genes and kinds.
+    """
+
+    def __init__(self, model: torch.nn.Module, null, data, columns: list[int], mean, std):
+        super().__init__()
+        self.model, self.null = model, null
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
+        ids = [r.id for r in data.dataset.records()]
+        values = null.predict(data.samples).float()
+        self.known = dict(zip(ids, values, strict=True))
+
+    def offset(self, batch) -> torch.Tensor:
+        rows = [self.known.get(i) for i in batch.experiment_id]
+        if any(r is None for r in rows):
+            from torchcell.cell.datamodule import Genotype
+
+            genes = batch["gene"].perturbed.cpu().split(batch.num_perturbed.cpu().tolist())
+            kinds = batch["gene"].perturbed_kind.cpu().split(batch.num_perturbed.cpu().tolist())
+            env = batch.environment.cpu().tolist()
+            fresh = self.null.predict(
+                [
+                    Genotype(g.tolist(), k.tolist(), e)
+                    for g, k, e in zip(genes, kinds, env, strict=True)
+                ]
+            ).float()
+            rows = [fresh[i] if r is None else r for i, r in enumerate(rows)]
+        return (torch.stack(rows).to(self.mean.device) - self.mean) / self.std
+
+    def forward(self, batch):
+        out = self.model(batch)
+        return dataclasses.replace(out, pred=out.pred + self.offset(batch))
+
+
+def start_null(config: TrainConfig, data=None):
+    """The best null of ``config``'s split (``baselines.BestNull``), fitted on its training
+    split; ``data``: the ``CellDataModule`` when at hand."""
+    from torchcell.train.baselines import BestNull, fitted_baselines
+    from torchcell.train.loop import data_module
+
+    data = data_module(config) if data is None else data
+    columns = label_columns(config, data)
+    return BestNull(fitted_baselines(data, columns, config.labels), data, columns, config.labels)
 
 
 def label_columns(config: TrainConfig, data) -> list[int]:
@@ -51,11 +102,15 @@ class CellModule(L.LightningModule):
         *,
         model: torch.nn.Module | None = None,
         cell=None,
+        null=None,
+        data=None,
         log: Callable[[str], None] = print,
         distribution: LabelDistribution | None = None,
     ):
         """``config``: a ``TrainConfig`` or its ``model_dump(mode="json")``. ``model``: an
         already built model (else built from the config's registered spec for ``cell``).
+        ``null``/``data``: with ``start_from_null``, the null and the ``CellDataModule`` of the
+        config's dataset (else fitted and opened here).
         ``distribution``: the standardized training labels' (for the distribution loss)."""
         super().__init__()
         self.config = TrainConfig.model_validate(
@@ -68,6 +123,14 @@ class CellModule(L.LightningModule):
             cell = rewired(cell, self.config.split_seed)
         if model is None:
             model = self.spec.build(self.config, cell, len(columns), len(environments), restored)
+        restore = self.spec.restore(model) if self.spec.restore else restored
+        if self.config.start_from_null:  # a null fitted here when a checkpoint is loaded
+            if data is None:
+                from torchcell.train.loop import data_module
+
+                data = data_module(self.config)
+            null = start_null(self.config, data) if null is None else null
+            model = FromNull(model, null, data, columns, label_mean, label_std)
         self.model, self.cell, self.columns, self.log_line = model, cell, list(columns), log
         self.labels, self.distribution = self.config.labels, distribution
         self.genes, self.environments = list(genes), list(environments)
@@ -79,7 +142,7 @@ class CellModule(L.LightningModule):
                 "label_std": [float(v) for v in label_std],
                 "genes": self.genes,
                 "environments": self.environments,
-                "restored": self.spec.restore(model) if self.spec.restore else restored,
+                "restored": restore,
             }
         )
         self.register_buffer("label_mean", torch.as_tensor(label_mean, dtype=torch.float32))
@@ -97,7 +160,7 @@ class CellModule(L.LightningModule):
         return cls(
             config, columns, data.standardizer.mean[columns].tolist(),
             data.standardizer.std[columns].tolist(), data.dataset.genes,
-            data.dataset.manifest.environments, cell=data.dataset.cell_graph, **kwargs,
+            data.dataset.manifest.environments, cell=data.dataset.cell_graph, data=data, **kwargs,
         )  # fmt: skip
 
     def forward(self, batch):
@@ -126,7 +189,12 @@ class CellModule(L.LightningModule):
 
     def configure_optimizers(self):
         make = self.spec.optimizer or registry.adamw
-        return make(self.model, self.config)
+        return make(self.network, self.config)
+
+    @property
+    def network(self) -> torch.nn.Module:
+        """The registered model itself (inside ``FromNull`` when it starts from the null)."""
+        return self.model.model if isinstance(self.model, FromNull) else self.model
 
     # --- evaluation over whole splits ------------------------------------------------------
 
