@@ -107,6 +107,16 @@ def sample_copy(tmp_path) -> Path:
     return dst
 
 
+FAULTS = Path(__file__).parent / "fault_injection"
+
+
+def fault_env(spec: str) -> dict:
+    """The environment that makes a shard task die (``fault_injection/sitecustomize.py``):
+    ``"<shard>"`` at its start, ``"<shard>:<n>"`` after n records."""
+    path = os.pathsep.join(p for p in (str(FAULTS), os.environ.get("PYTHONPATH", "")) if p)
+    return {"TC_TEST_FAULT": spec, "PYTHONPATH": path}
+
+
 def run_tc(
     *args: str, env: dict | None = None, unset: tuple[str, ...] = (), check: bool = True
 ) -> subprocess.CompletedProcess:

@@ -22,14 +22,13 @@ from torchcell.cell import (
 )
 from torchcell.cell.graph import EDGE_TYPES, GPR, METABOLISM, NODE_TYPES
 from torchcell.checksum import sha256_file
-from torchcell.executors.faults import FAULT_ENV
 from torchcell.paths import PIPELINE
 from torchcell.schema.gpr import is_active
 from torchcell.store.replicates import merge, signed_stouffer
 from torchcell.store.shard import open_shard
 from torchcell.store.spec import DatasetSpec
 
-from conftest import run_tc
+from conftest import fault_env, run_tc
 
 SPEC = PIPELINE / "datasets" / "costanzo2016_sample.yaml"
 
@@ -127,7 +126,7 @@ def test_killed_shard_writer_is_redone_on_rerun(sample_graph, keep_all_spec, tmp
         "3",
         "--workers",
         "1",
-        env={FAULT_ENV: "1:100"},
+        env=fault_env("1:100"),
         check=False,
     )
     assert killed.returncode != 0

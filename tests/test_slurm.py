@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 
-from torchcell.executors.faults import FAULT_ENV
 from torchcell.graphdb.stats import graph_counts
 from torchcell.paths import PIPELINE, SAMPLE_DIR
 from torchcell.store.shard import open_shard
 
-from conftest import clear, run_tc
+from conftest import clear, fault_env, run_tc
 
 SPEC = PIPELINE / "datasets" / "costanzo2016_sample.yaml"
 SLURM = ["--executor", "slurm", "--wait", "--mem", "1G"]
@@ -67,7 +66,7 @@ def test_materialize_on_slurm_equals_local_and_resumes_after_a_failed_shard(
     local = json.loads((tmp_path / "local" / "manifest.json").read_text())
 
     out = tmp_path / "slurm"
-    failed = materialize(out, *SLURM, env={FAULT_ENV: "2"}, check=False)
+    failed = materialize(out, *SLURM, env=fault_env("2"), check=False)
     assert failed.returncode == 1
     message = " ".join(failed.stderr.split())
     assert (

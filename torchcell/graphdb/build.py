@@ -30,7 +30,6 @@ import polars as pl
 import torchcell
 from torchcell.checksum import sha256_file, write_json
 from torchcell.errors import SourceError, TorchCellError
-from torchcell.executors.faults import die_at_start
 from torchcell.graphdb.csv_shards import read_part, write_headers, write_part
 from torchcell.graphdb.model import NODES, RELATIONSHIPS
 from torchcell.schema import environment_id
@@ -238,7 +237,6 @@ def _build_shard(build_dir: Path, index: int, count: int, quarantine: bool) -> d
     out = shard_dir(build_dir, index, count)
     if (out / DONE).exists():
         return json.loads((out / DONE).read_text())
-    die_at_start(index)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -26,7 +26,6 @@ from neo4j import Driver
 
 from torchcell.checksum import read_sealed_json, sha256_file, write_json, write_sealed_json
 from torchcell.errors import TorchCellError
-from torchcell.executors.faults import die, planned_fault
 from torchcell.executors.stage import Stage
 from torchcell.folder_lock import exclusive
 from torchcell.graphdb.connection import Neo4jSettings, open_driver
@@ -193,7 +192,6 @@ def _write_shard(settings: Neo4jSettings, out: Path, index: int, count: int) -> 
     environments = {v: i for i, v in enumerate(layout["environments"])}
     kinds = {k: i for i, k in enumerate(PERTURBATION_KINDS)}
     datasets = {d: i for i, d in enumerate(spec.datasets)}
-    kill_after = planned_fault(index)
     measurements = 0
 
     def records(rows):
@@ -220,19 +218,13 @@ def _write_shard(settings: Neo4jSettings, out: Path, index: int, count: int) -> 
                     n=len(batch),
                 )
 
-    def with_fault(stream):
-        for written, record in enumerate(stream):
-            if kill_after is not None and written == kill_after:
-                die()
-            yield record
-
     name = shard_name(index, count)
     with (
         open_driver(settings) as driver,
         driver.session(database=settings.database, fetch_size=FETCH_SIZE) as session,
     ):
         result = session.run(spec.cypher(), spec.parameters(index, count))
-        written = write_shard(out / name, with_fault(records(result)))
+        written = write_shard(out / name, records(result))
     meta = {
         "file": name,
         "count": written,
