@@ -528,3 +528,28 @@ def test_gene_features_from_the_bundled_go_and_networks(dataset):
     assert "gene_features" not in model.state_dict()
     expected = model.embedding["gene"].weight + model.feature_projection(both)
     assert torch.allclose(model._inputs()["gene"], expected)
+
+
+def test_named_gene_feature_sets_and_gene_set_reading_them(dataset, batch):
+    """reactions: one column per reaction its GPR names; regulators: one per regulator of the
+    gene; gene_set with features gives a held-out gene more than its untrained embedding."""
+    from torchcell.cell.gene_features import gene_features
+
+    cell = dataset.cell_graph
+    reactions = gene_features(cell, ["reactions"])
+    assert reactions.shape == (len(cell.genes), len(cell.reactions))
+    assert torch.equal(
+        reactions.sum(1), torch.bincount(cell.gpr_edges[0], minlength=len(cell.genes)).float()
+    )
+    regulators = gene_features(cell, ["regulators"])
+    targets = torch.unique(cell.regulatory.t(), dim=0)[:, 1]
+    assert torch.equal(
+        regulators.sum(1), torch.bincount(targets, minlength=len(cell.genes)).float()
+    )
+    config = TrainConfig(dataset=dataset.root, output="unused", model="gene_set",
+                         gene_set={"gene_features": ["go", "degree", "reactions"]})  # fmt: skip
+    model = build_model(config, cell, 1, len(dataset.manifest.environments))
+    assert model.features.in_features == gene_features(cell, ["go", "degree", "reactions"]).shape[1]
+    out = model(batch).pred
+    out.pow(2).mean().backward()
+    assert model.features.weight.grad.abs().sum() > 0

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import itertools
 
+import torch
+from pydantic import Field
 from torch import nn
 
 from torchcell.models.base import ModelOutput, perturbed_genes
-from torchcell.models.registry import ModelSection, ModelSpec, register
+from torchcell.models.registry import GeneFeature, ModelSection, ModelSpec, register
 
 
 def mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
@@ -32,29 +34,47 @@ class GeneSetModel(nn.Module):
         hidden: int = 64,
         dropout: float = 0.0,
         num_environments: int = 1,
+        gene_features: torch.Tensor | None = None,
     ):
+        """``gene_features``: (num_genes, F) inputs projected onto each gene's embedding (what a
+        gene no training sample perturbs brings)."""
         super().__init__()
         self.num_genes = num_genes
         self.gene = nn.Embedding(num_genes, hidden)
+        self.features = None
+        if gene_features is not None:
+            self.register_buffer("feature_matrix", gene_features.float())
+            self.features = nn.Linear(gene_features.shape[1], hidden, bias=False)
         self.environment = nn.Embedding(num_environments, hidden)
         self.phi = mlp([hidden, hidden, hidden], dropout)
         self.rho = mlp([hidden, hidden, num_labels], dropout)
 
     def forward(self, batch) -> ModelOutput:
-        per_gene = self.phi(self.gene.weight)
+        embedding = self.gene.weight
+        if self.features is not None:
+            embedding = embedding + self.features(self.feature_matrix)
+        per_gene = self.phi(embedding)
         pooled = perturbed_genes(batch, self.num_genes).to(per_gene.dtype) @ per_gene
         pooled = pooled + self.environment(batch.environment)
         return ModelOutput(self.rho(pooled), pooled)
 
 
 class GeneSetConfig(ModelSection):
-    """gene_set has no options of its own beyond the shared ``hidden`` and ``dropout``."""
+    gene_features: list[GeneFeature] = Field(
+        default_factory=list,
+        description="per-gene inputs projected onto the learnable gene embeddings (the "
+        "feature sets of hetero_cell.gene_features)",
+    )
 
 
 def _build(config, cell, num_labels: int, num_environments: int, restored=None):
+    from torchcell.cell.gene_features import gene_features
+
+    kinds = config.gene_set.gene_features
     return GeneSetModel(
-        len(cell.genes), num_labels, config.hidden, config.dropout, num_environments
-    )
+        len(cell.genes), num_labels, config.hidden, config.dropout, num_environments,
+        gene_features(cell, kinds) if kinds else None,
+    )  # fmt: skip
 
 
 register(

@@ -37,7 +37,7 @@ from torchcell.errors import TorchCellError
 from torchcell.models.base import ModelOutput, perturbed_sets, removed_genes
 from torchcell.models.gene_set import mlp
 from torchcell.models.message_passing import EdgeSets, HeteroCellLayer, inverse_degree
-from torchcell.models.registry import ModelSection, ModelSpec, register
+from torchcell.models.registry import GeneFeature, ModelSection, ModelSpec, register
 from torchcell.models.set_pooling import CellSetPool
 from torchcell.schema.records import PERTURBATION_KINDS
 
@@ -203,10 +203,11 @@ class HeteroCellConfig(ModelSection):
         default_factory=list,
         description="STRING action modes (binding, reaction, ...) as further gene edge types",
     )
-    gene_features: list[Literal["go", "degree"]] = Field(
+    gene_features: list[GeneFeature] = Field(
         default_factory=list,
         description="per-gene inputs added to the learnable gene embeddings (go: GO term "
-        "membership without IGI; degree: log network degrees); what a held-out gene brings",
+        "membership without IGI and HGI; degree: log network degrees; reactions: the reactions "
+        "it catalyses; regulators: its regulators); what a held-out gene brings",
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict
@@ -26,6 +27,10 @@ BUILTIN = (
     "torchcell.models.dcell",
     "torchcell.models.dango",
 )
+
+
+GeneFeature = Literal["go", "degree", "reactions", "regulators"]
+"""The named per-gene feature sets a model may take (``torchcell.cell.gene_features``)."""
 
 
 class ModelSection(BaseModel):

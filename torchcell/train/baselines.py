@@ -36,7 +36,7 @@ import torch
 from scipy import sparse
 
 from torchcell.cell.datamodule import Genotype
-from torchcell.cell.gene_features import FEATURE_KINDS, gene_features
+from torchcell.cell.gene_features import NULL_FEATURES, gene_features
 
 
 def _nanmean(y: torch.Tensor) -> torch.Tensor:
@@ -342,7 +342,7 @@ def fitted_baselines(data, columns: list[int], labels: list[str]) -> list:
     fitted = [model.fit(*train) for model in models]
     val = rows(part["val"])
     fitted.append(LowRankPairs.chosen_on_validation(data.dataset.num_genes, train, val))
-    features = gene_features(data.dataset.cell_graph, FEATURE_KINDS)
+    features = gene_features(data.dataset.cell_graph, NULL_FEATURES)
     fitted.append(FeatureRidge.chosen_on_validation(features, train, val))
     if "fitness" in labels:
         oracle = MultiplicativeBaseline(labels)
