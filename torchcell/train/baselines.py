@@ -139,36 +139,65 @@ class LowRankPairs:
         """Full-batch Adam on the standardized training doubles; the L2 term is per observed
         pair (λ(b_i² + b_j² + |u_i|² + |u_j|²)): a gene's penalty grows with its pairs as its data
         does, the usual weighting of matrix factorization."""
-        self.mean = _nanmean(y)
+        (fitted,) = self.fit_grid(self.num_genes, samples, y, [(self.rank, self.l2)], self.steps)
+        return fitted
+
+    @classmethod
+    def fit_grid(
+        cls, num_genes: int, samples: Sequence[Genotype], y: torch.Tensor,
+        grid: Sequence[tuple[int, float]], steps: int = 500,
+    ) -> list[LowRankPairs]:  # fmt: skip
+        """One model per (rank, λ) of ``grid``, fitted side by side: one stacked tensor per
+        parameter (the ranks padded with masked columns), one loss that sums the models' own
+        losses, so each gets the gradient and Adam steps (element-wise) it would get alone, at
+        the cost of one fit."""
+        models = [cls(num_genes, rank, l2, steps) for rank, l2 in grid]
+        mean = _nanmean(y)
+        for model in models:
+            model.mean = mean
         doubles = [i for i, s in enumerate(samples) if len(s.genes) == 2]
         if not doubles:
-            return self
+            return models
         pairs = torch.tensor([list(samples[i].genes) for i in doubles])
         target = y[doubles].float()
         seen = ~torch.isnan(target)
-        self.center = torch.nan_to_num(torch.nanmean(target, 0))
-        spread = torch.nan_to_num((target - self.center).pow(2).nanmean(0).sqrt(), nan=1.0)
-        self.scale = torch.where(spread > 0, spread, torch.ones_like(spread))
-        z = torch.nan_to_num((target - self.center) / self.scale)
+        center = torch.nan_to_num(torch.nanmean(target, 0))
+        spread = torch.nan_to_num((target - center).pow(2).nanmean(0).sqrt(), nan=1.0)
+        scale = torch.where(spread > 0, spread, torch.ones_like(spread))
+        z = torch.nan_to_num((target - center) / scale)
+        g, width, labels = len(grid), max(rank for rank, _ in grid), y.shape[1]
+        genes, local = torch.unique(pairs, return_inverse=True)  # fit only genes in a pair
+        n = genes.numel()
+        signs = torch.zeros(g, 1, width, 1)  # 0 beyond a model's rank: those columns stay out
+        for k, model in enumerate(models):
+            signs[k, 0, : model.rank] = model.signs
+        l2 = torch.tensor([float(x) for _, x in grid])[:, None, None]
         generator = torch.Generator().manual_seed(0)
-        bias = torch.zeros(self.num_genes, y.shape[1], requires_grad=True)
-        factors = 0.1 * torch.randn(self.num_genes, self.rank, y.shape[1], generator=generator)
-        factors.requires_grad_()
+        bias = torch.zeros(g, n, labels, requires_grad=True)
+        factors = 0.1 * torch.randn(g, n, width, labels, generator=generator)
+        factors = (factors * (signs != 0)).requires_grad_()
         optimizer = torch.optim.Adam([bias, factors], lr=0.05)
-        a, b = pairs[:, 0], pairs[:, 1]
-        for _ in range(self.steps):
-            fit = ((self._score(pairs, bias, factors) - z) ** 2)[seen].mean()
-            size = bias[a] ** 2 + bias[b] ** 2 + (factors[a] ** 2 + factors[b] ** 2).sum(1)
-            loss = fit + self.l2 * size[seen].mean()
+        a, b = local[:, 0], local[:, 1]
+        for _ in range(steps):
+            score = bias[:, a] + bias[:, b] + (factors[:, a] * signs * factors[:, b]).sum(2)
+            fit = ((score - z) ** 2 * seen).sum((1, 2)) / seen.sum()
+            size = (
+                bias[:, a] ** 2 + bias[:, b] ** 2 + (factors[:, a] ** 2 + factors[:, b] ** 2).sum(2)
+            )
+            penalty = (l2 * size * seen).sum((1, 2)) / seen.sum()
             optimizer.zero_grad()
-            loss.backward()
+            (fit + penalty).sum().backward()
             optimizer.step()
-        trained = torch.zeros(self.num_genes, y.shape[1], dtype=torch.bool)
-        for column in range(y.shape[1]):  # genes with a measured training pair, per label
-            trained[pairs[seen[:, column]].flatten(), column] = True
-        self.bias = bias.detach() * trained
-        self.factors = factors.detach() * trained[:, None, :]
-        return self
+        trained = torch.zeros(n, labels, dtype=torch.bool)
+        for column in range(labels):  # genes with a measured training pair, per label
+            trained[local[seen[:, column]].flatten(), column] = True
+        for k, model in enumerate(models):  # every other gene: b = 0, u = 0
+            model.center, model.scale = center, scale
+            model.bias = torch.zeros(num_genes, labels)
+            model.bias[genes] = bias[k].detach() * trained
+            model.factors = torch.zeros(num_genes, model.rank, labels)
+            model.factors[genes] = factors[k, :, : model.rank].detach() * trained[:, None, :]
+        return models
 
     @classmethod
     def chosen_on_validation(
@@ -179,17 +208,18 @@ class LowRankPairs:
     ) -> LowRankPairs:
         """Rank from ``RANK_GRID`` and λ from ``L2_GRID`` by the validation doubles' MSE
         (standardized, summed over labels); the test split is never looked at."""
-        best, best_error = None, math.inf
+        grid = list(itertools.product(cls.RANK_GRID, cls.L2_GRID))
+        models = cls.fit_grid(num_genes, *train, grid)
         doubles = [i for i, s in enumerate(val[0]) if len(s.genes) == 2]
-        for rank, l2 in itertools.product(cls.RANK_GRID, cls.L2_GRID):
-            model = cls(num_genes, rank=rank, l2=l2).fit(*train)
-            if not doubles or not hasattr(model, "center"):
-                return model
-            pred, truth = model.predict([val[0][i] for i in doubles]), val[1][doubles]
-            error = float(((pred - truth) / model.scale).pow(2).nanmean(0).nan_to_num().sum())
-            if best is None or error < best_error:
-                best, best_error = model, error
-        return best
+        if not doubles or not hasattr(models[0], "center"):
+            return models[0]
+        truth = val[1][doubles]
+
+        def error(model: LowRankPairs) -> float:
+            pred = model.predict([val[0][i] for i in doubles])
+            return float(((pred - truth) / model.scale).pow(2).nanmean(0).nan_to_num().sum())
+
+        return min(models, key=error)
 
     def _score(self, pairs, bias, factors) -> torch.Tensor:
         a, b = pairs[:, 0], pairs[:, 1]
