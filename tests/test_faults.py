@@ -48,7 +48,7 @@ def shard_of(data):
 
 
 def test_edited_shard_is_found_by_verify_and_refused_by_train(dataset_copy, tmp_path):
-    """Before: verify reported the sha256 mismatch and train trained on the changed labels."""
+    """The failure this guards against: verify reported the sha256 mismatch and train trained on the changed labels."""
     shard = shard_of(dataset_copy)
     raw = bytearray(shard.read_bytes())
     at = raw.index(b"\xcb")  # a msgpack float64: a label value
@@ -83,7 +83,7 @@ def test_malformed_manifest_is_one_line(dataset_copy, tmp_path):
 
 
 def test_evaluate_on_a_killed_or_damaged_run_is_one_line(sample_dataset, tmp_path):
-    """Before: IsADirectoryError, KeyError: 'config' and OSError tracebacks."""
+    """The failure this guards against: IsADirectoryError, KeyError: 'config' and OSError tracebacks."""
     run = tmp_path / "run"
     assert train(sample_dataset, run).returncode == 0
     assert run_tc("evaluate", str(run), str(sample_dataset)).returncode == 0  # a folder is a run
@@ -124,7 +124,7 @@ def test_empty_dataset_is_refused_by_train(sample_graph, tmp_path):
     ("extra", "named"), [("media: [NOPE]", "NOPE"), ("temperatures: [99]", "99 °C")]
 )
 def test_misspelled_environment_is_refused_naming_the_graphs(sample_graph, tmp_path, extra, named):
-    """Before: a complete dataset of 0 records, exit 0, accepted by tc dataset verify."""
+    """The failure this guards against: a complete dataset of 0 records, exit 0, accepted by tc dataset verify."""
     spec = tmp_path / "typo.yaml"
     spec.write_text(SPEC.read_text() + extra + "\n")
     result = run_tc("materialize-dataset", str(spec), "--out", str(tmp_path / "d"), check=False)
@@ -135,7 +135,7 @@ def test_misspelled_environment_is_refused_naming_the_graphs(sample_graph, tmp_p
 
 
 def test_concurrent_writers_of_one_dataset_folder_take_turns(sample_graph, tmp_path):
-    """Before: both shared one shard-….lmdb.tmp; one died with a traceback, the other exited 0
+    """The failure this guards against: both shared one shard-….lmdb.tmp; one died with a traceback, the other exited 0
     over a folder that tc dataset verify rejected."""
     from torchcell.folder_lock import exclusive
     from torchcell.store.materialize import LOCK
@@ -155,7 +155,7 @@ def test_concurrent_writers_of_one_dataset_folder_take_turns(sample_graph, tmp_p
 
 
 def test_every_file_of_a_dataset_is_covered_by_the_manifest(dataset_copy, tmp_path):
-    """Before: genes.json, layout.json and the shard records could be edited and verify passed."""
+    """The failure this guards against: genes.json, layout.json and the shard records could be edited and verify passed."""
     manifest = json.loads((dataset_copy / "manifest.json").read_text())
     sidecar = dataset_copy / (manifest["shards"][0]["file"] + ".json")
     assert set(manifest["files"]) == {"layout.json", "genes.json", sidecar.name}
@@ -270,7 +270,7 @@ def test_unreadable_source_file_is_one_line(tmp_path, damage):
     ("fill", "said"), [(b"\0", "line longer than"), (b"\n", "decompresses to more than")]
 )
 def test_gzip_bomb_source_is_refused_in_bounded_memory(tmp_path, fill, said):
-    """Before: 1 GiB of zeros in a 1 MB .gz drove tc build-db past 20 GB until it was killed."""
+    """The failure this guards against: 1 GiB of zeros in a 1 MB .gz drove tc build-db past 20 GB until it was killed."""
     folder = tmp_path / "src"
     folder.mkdir()
     with gzip.open(folder / "SGD_features.tab.gz", "wb", compresslevel=9) as bomb:

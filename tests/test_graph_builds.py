@@ -61,7 +61,7 @@ def test_a_second_build_is_refused_then_replaces_or_appends(empty_graph, tmp_pat
 
 def test_a_killed_online_load_is_refused_by_materialize_until_finished(empty_graph, tmp_path):
     """kill -9 of `tc build-db` midway: the Build node says incomplete, materialization refuses
-    (before: exit 0 with 3,995 of 4,185 records), and rerunning the build finishes it."""
+    (the failure it guards against: exit 0 with 3,995 of 4,185 records), and rerunning the build finishes it."""
     env = {**os.environ}
     args = [TC, "build-db", "--source-dir", str(SAMPLE_DIR), "--out", str(tmp_path / "b")]
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -98,7 +98,7 @@ def test_a_spec_naming_a_dataset_the_graph_lacks_is_an_error(empty_graph, tmp_pa
 
 
 def test_two_simultaneous_builds_in_one_home_take_turns(empty_graph, tmp_path):
-    """Before: the second died on a shard's .tmp (FileNotFoundError). Now both finish, the later
+    """The failure this guards against: the second died on a shard's .tmp (FileNotFoundError). Both finish, the later
     one reuses the shards, and the graph holds the build once."""
     args = [TC, "build-db", "--source-dir", str(SAMPLE_DIR), "--nodes", "2", "--executor", "local"]
     procs = [

@@ -67,7 +67,7 @@ def test_version_names_the_package_version():
 
 
 def test_error_text_is_printed_literally(tmp_path):
-    """Before: rich read '[fitness]' as markup and printed 'labels  missing'."""
+    """The failure this guards against: rich read '[fitness]' as markup and printed 'labels  missing'."""
     missing = tmp_path / "[fitness]" / "model.pt"
     result = run_tc("evaluate", str(missing), str(tmp_path), check=False)
     assert result.returncode == 1
@@ -197,3 +197,25 @@ def test_a_model_that_starts_from_the_null_predicts_the_null_at_zero_output(
     genes = [data.dataset.genes[g] for g in data.samples[i].genes]
     (row,) = module.predict([genes], environment=module.environments[data.samples[i].environment])
     assert abs(row["fitness"] - float(null.predict([data.samples[i]])[0, 0])) < 1e-4
+
+
+def test_every_command_has_an_example_and_choices_are_checked_at_parse_time():
+    import typer.main
+
+    from torchcell.cli.app import app
+
+    def commands(group, prefix=""):
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                yield from commands(command, f"{prefix}{name} ")
+            else:
+                yield prefix + name, command
+
+    missing = [
+        name
+        for name, c in commands(typer.main.get_command(app))
+        if "Example:" not in (c.help or "")
+    ]
+    assert not missing, f"commands without an example: {missing}"
+    result = run_tc("train", "x.yaml", "--split", "sideways", check=False)
+    assert result.returncode == 2 and "sideways" in result.stderr  # a usage error, before any work

@@ -247,9 +247,7 @@ def test_every_sample_carries_every_type_even_empty(dataset_dir):
         sample = dataset[0]
         assert set(NODE_TYPES) <= set(sample.node_types)
         assert set(EDGE_TYPES) <= set(sample.edge_types)
-    single = next(
-        i for i, r in enumerate(CellDataset(dataset_dir).records()) if len(r.genes) == 1
-    )
+    single = next(i for i, r in enumerate(CellDataset(dataset_dir).records()) if len(r.genes) == 1)
     dataset = CellDataset(dataset_dir, SubgraphRepresentation)
     batch = Batch.from_data_list([dataset[single], dataset[0]])
     assert set(EDGE_TYPES) <= set(batch.edge_types) and GPR in batch.edge_types

@@ -198,7 +198,7 @@ def _workbook_counts(genome: set[str]) -> int:
 
 
 def test_build_from_only_the_single_mutant_workbook(empty_graph, tmp_path):
-    """The Costanzo 2016 workbook without any SGA_*.txt loads its experiments (before: the
+    """The Costanzo 2016 workbook without any SGA_*.txt loads its experiments (the failure it guards against: the
     whole source was skipped) and the build names the file it did not find."""
     folder = tmp_path / "src"
     folder.mkdir()

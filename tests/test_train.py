@@ -84,7 +84,9 @@ def test_train_writes_checkpoint_metrics_logs_and_plots(data, tmp_path):
     hp = raw["hyper_parameters"]
     assert len(hp["environments"]) >= 2
     hp["environments"] = hp["environments"][::-1]
-    raw["state_dict"]["model.environment.weight"] = raw["state_dict"]["model.environment.weight"].flip(0)
+    raw["state_dict"]["model.environment.weight"] = raw["state_dict"][
+        "model.environment.weight"
+    ].flip(0)
     torch.save(raw, tmp_path / "reordered.pt")
     run_tc("evaluate", str(tmp_path / "reordered.pt"), str(data), "--part", "test", "--out",
            str(tmp_path / "r.json"))  # fmt: skip
@@ -254,7 +256,10 @@ def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data
     assert set(model["by_size"]) >= {"1", "2"} and "Per number of mutated genes" in text
     headline = readme.read_text()
     assert "old" not in headline and headline.endswith("tail\n")
-    assert f"| compare | held_out_genes | fitness | gene_set | {mean:.5f} | {model['null']} |" in headline
+    assert (
+        f"| compare | held_out_genes | fitness | gene_set | {mean:.5f} | {model['null']} |"
+        in headline
+    )
 
 
 def test_compare_writes_each_finished_model_and_split_before_the_next_trains(data, tmp_path):
@@ -297,6 +302,7 @@ def test_compare_resume_keeps_finished_seeds_and_trains_what_is_missing(data, tm
     # a run written before a config field existed (at its default) is the same config
     del metrics["config"]["num_workers"]
     (runs / "seed0" / "metrics.json").write_text(json.dumps(metrics))
+
     def finished(line: str) -> None:  # a line per finished run (the others: one per epoch)
         if "best epoch" in line:
             lines.append(line)
