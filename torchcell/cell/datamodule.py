@@ -42,7 +42,7 @@ class CellDataModule(L.LightningDataModule):
     other of its results) opens the dataset and splits it, once.
     """
 
-    _LOADED = ("dataset", "genotypes", "samples", "indices", "y", "standardizer")
+    _LOADED = ("dataset", "ids", "genotypes", "samples", "indices", "y", "standardizer")
 
     def __init__(
         self,
@@ -80,6 +80,8 @@ class CellDataModule(L.LightningDataModule):
         self._ready = True
         self.dataset = CellDataset(self.root, self.processor)
         records = list(self.dataset.records())
+        self.ids = [r.id for r in records]
+        """Every sample's experiment id, in dataset order."""
         self.genotypes = [r.genes for r in records]
         self.samples = [Genotype(r.genes, r.kinds, r.environment, r.alleles) for r in records]
         """Genes, allele kinds and environment of every sample (what the baselines read)."""

@@ -428,5 +428,7 @@ class BestNull:
         self.names = [m.name for m in self.choice]
 
     def predict(self, samples: Sequence[Genotype]) -> torch.Tensor:
-        columns = [m.predict(samples)[:, j] for j, m in enumerate(self.choice)]
+        """Each label from its chosen baseline (a baseline chosen twice predicts once)."""
+        by_model = {id(m): m.predict(samples) for m in self.choice}
+        columns = [by_model[id(m)][:, j] for j, m in enumerate(self.choice)]
         return torch.stack(columns, dim=1)

@@ -32,13 +32,12 @@ from pathlib import Path
 
 import torch
 
-from torchcell.checksum import sha256_file, write_json
+from torchcell.checksum import write_json
 from torchcell.errors import TorchCellError
 from torchcell.provenance import provenance
-from torchcell.store.manifest import MANIFEST
 from torchcell.train.baselines import ALL_SINGLES
 from torchcell.train.config import TrainConfig, with_base
-from torchcell.train.loop import TrainResult, finished_run, train
+from torchcell.train.loop import TrainResult, dataset_identity, finished_run, train
 from torchcell.train.metrics import bootstrap_ci, paired_delta_ci
 
 HEADER = (
@@ -186,17 +185,13 @@ def compare(
                     f"best epoch {result.best_epoch}")  # fmt: skip
             rows += _model_rows(Path(config).stem, split, results, base.labels)
             for row in rows[-len(base.labels) :]:
-                row["config"], row["dataset_manifest"] = str(config), _manifest_sha(base)
+                row["config"], row["dataset_manifest"] = str(config), dataset_identity(base)
             last = results[0]
             _write(out, rows, configs)  # after every model: a cut-off compare keeps what ran
         if last is not None:
             rows += _baseline_rows(split, last, base.labels)
             _write(out, rows, configs)  # and the split's nulls before the next split trains
     return rows
-
-
-def _manifest_sha(config: TrainConfig) -> str:
-    return sha256_file(Path(config.dataset) / MANIFEST)
 
 
 def _write(out: Path, rows: list[dict], configs: list[Path]) -> None:

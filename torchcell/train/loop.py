@@ -71,7 +71,7 @@ class TrainResult:
     """Per test sample, the units the split holds out (``CellDataModule.clusters``)."""
 
 
-def _dataset_identity(config: TrainConfig) -> str:
+def dataset_identity(config: TrainConfig) -> str:
     return sha256_file(Path(config.dataset) / MANIFEST)
 
 
@@ -88,7 +88,7 @@ def finished_run(config: TrainConfig) -> TrainResult | None:
     except ValidationError:  # a field since removed or changed: not this config
         return None
     saved = torch.load(out / PREDICTIONS, map_location="cpu", weights_only=True)
-    if ran != config or saved["dataset_manifest"] != _dataset_identity(config):
+    if ran != config or saved["dataset_manifest"] != dataset_identity(config):
         return None
     return TrainResult(
         out, out / CHECKPOINT, out / METRICS, metrics["best_epoch"], metrics["train"],
@@ -235,7 +235,7 @@ def write_run(fitted: Fitted) -> TrainResult:
     baselines, baseline_preds = baseline_metrics(data, module.columns, config.labels, fitted_nulls)
     checkpoint = torch.load(fitted.best_path, map_location="cpu", weights_only=True)
     checkpoint["best_epoch"] = best_epoch
-    checkpoint["provenance"] = provenance(_dataset_identity(config))
+    checkpoint["provenance"] = provenance(dataset_identity(config))
     checkpoint_file = out / CHECKPOINT
     torch.save(checkpoint, out / f"{CHECKPOINT}.partial")
     (out / f"{CHECKPOINT}.partial").replace(checkpoint_file)
@@ -264,7 +264,7 @@ def write_run(fitted: Fitted) -> TrainResult:
         write_json(out / "oversmoothing.json", distances, indent=2)
     predictions = {  # for ``finished_run``: what ``tc compare --resume`` needs of a kept run
         "test_pred": test["pred"], "test_true": test["true"],
-        "baseline_test_pred": baseline_preds, "dataset_manifest": _dataset_identity(config),
+        "baseline_test_pred": baseline_preds, "dataset_manifest": checkpoint["provenance"]["dataset_manifest"],
         "test_clusters": clusters,
     }  # fmt: skip
     torch.save(predictions, out / f"{PREDICTIONS}.partial")

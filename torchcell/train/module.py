@@ -36,9 +36,8 @@ class FromNull(torch.nn.Module):
         self.model, self.null = model, null
         self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
         self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
-        ids = [r.id for r in data.dataset.records()]
         values = null.predict(data.samples).float()
-        self.known = dict(zip(ids, values, strict=True))
+        self.known = dict(zip(data.ids, values, strict=True))
 
     def offset(self, batch) -> torch.Tensor:
         rows = [self.known.get(i) for i in batch.experiment_id]
