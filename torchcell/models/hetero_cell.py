@@ -36,6 +36,7 @@ from torchcell.cell.graph import CellGraph
 from torchcell.errors import TorchCellError
 from torchcell.models.base import ModelOutput, perturbed_sets, removed_genes
 from torchcell.models.gene_set import mlp
+from torchcell.models.incremental import perturbed_states
 from torchcell.models.message_passing import EdgeSets, HeteroCellLayer, inverse_degree
 from torchcell.models.registry import GeneFeature, ModelSection, ModelSpec, register
 from torchcell.models.set_pooling import CellSetPool
@@ -95,11 +96,16 @@ class HeteroCell(nn.Module):
         num_environments: int = 1,
         string_modes: tuple[str, ...] = (),
         encoder: Literal["perturbed", "wildtype"] = "perturbed",
+        incremental: bool = True,
     ):
+        """``incremental``: the perturbed cells as changed rows of the wildtype
+        (``torchcell.models.incremental``, the same states); False recomputes every cell in
+        full (with ``attention`` always: its weights depend on every state)."""
         super().__init__()
         if encoder not in ("perturbed", "wildtype"):
             raise ValueError(f"unknown HeteroCell encoder {encoder!r}")
         self.cell, self.encoder = cell, encoder
+        self.incremental = incremental and not attention
         self.graph = CellGraphBuffers(cell, tuple(string_modes))
         extra = tuple(f"string_{mode}" for mode in string_modes)
         self.embedding = nn.ModuleDict(
@@ -155,7 +161,14 @@ class HeteroCell(nn.Module):
     def forward(self, batch) -> ModelOutput:
         removed = removed_genes(batch, len(self.cell.genes))
         lost_reactions = self.cell.reaction_removed(removed)
-        if self.encoder == "perturbed":
+        changed = {"gene": None, "reaction": None}
+        if self.encoder == "perturbed" and self.incremental:
+            wildtype, changed = perturbed_states(
+                self.layers, self.graph, self._inputs(),
+                {"gene": removed, "reaction": lost_reactions},
+            )  # fmt: skip
+            perturbed = wildtype
+        elif self.encoder == "perturbed":
             keep = {  # cell 0: the wildtype, nothing removed; node-major (N, B + 1)
                 name: torch.cat([torch.zeros_like(gone[:1]), gone]).logical_not().T.float()
                 for name, gone in (("gene", removed), ("reaction", lost_reactions))
@@ -168,10 +181,10 @@ class HeteroCell(nn.Module):
         with torch.autocast(removed.device.type, enabled=False):  # Δ of two float32 poolings
             gene_delta = self.gene_pool(
                 wildtype["gene"], torch.zeros_like(removed[:1])
-            ) - self.gene_pool(perturbed["gene"], removed)
+            ) - self.gene_pool(perturbed["gene"], removed, changed["gene"])
             reaction_delta = self.reaction_pool(
                 wildtype["reaction"], torch.zeros_like(lost_reactions[:1])
-            ) - self.reaction_pool(perturbed["reaction"], lost_reactions)
+            ) - self.reaction_pool(perturbed["reaction"], lost_reactions, changed["reaction"])
         sample, _ = perturbed_sets(batch)
         gene = batch["gene"]
         members = wildtype["gene"][gene.perturbed] + self.kind(gene.perturbed_kind)

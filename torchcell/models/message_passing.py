@@ -14,11 +14,13 @@
   stoichiometric hypergraph, with residual connections and layer norm per node type. Node
   states are (N, D) for one cell or node-major (N, S, D) for S cells that share the
   wildtype's edges; per-cell node masks take deleted genes and dead reactions out of a cell.
-  Dropout draws one mask per node and feature, shared by the S cells (``shared_dropout``), so
+  Dropout draws one mask per node and feature, shared by the S cells (``shared_dropout_mask``), so
   in training the perturbed cells differ from the wildtype by their deletions, not by noise.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import torch
 from torch import nn
@@ -44,32 +46,58 @@ def inverse_degree(index: torch.Tensor, size: int, weight: torch.Tensor | None =
     return 1.0 / degree.clamp_min(1e-12)
 
 
-def shared_dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
-    """Dropout of (N, D) or node-major (N, S, D) states with one mask for all S cells.
+def shared_dropout_mask(rows: int, dim: int, p: float, training: bool, like: torch.Tensor):
+    """One dropout mask (scaled by 1 / (1 − p)) per node and feature, for all cells of a batch;
+    ``None`` when dropout is off.
 
     HeteroCell reads the difference of pooled wildtype and perturbed states; independent masks
     per cell would put dropout noise into every node's difference (at initialization ~30 × the
     deletions' signal on the real cell graph), a shared mask leaves the deletions' alone.
     """
     if not training or p == 0.0:
-        return x
-    shape = (x.shape[0], 1, x.shape[-1]) if x.dim() == 3 else x.shape
-    keep = torch.empty(shape, device=x.device, dtype=x.dtype).bernoulli_(1.0 - p)
-    return x * keep / (1.0 - p)
+        return None
+    keep = torch.empty(rows, dim, device=like.device, dtype=like.dtype).bernoulli_(1.0 - p)
+    return keep / (1.0 - p)
+
+
+def _csr(matrix: torch.Tensor) -> torch.Tensor:
+    with warnings.catch_warnings():  # "CSR support is in beta": products only, no autograd
+        warnings.simplefilter("ignore", UserWarning)
+        return matrix.coalesce().to_sparse_csr()
+
+
+class _SparseProduct(torch.autograd.Function):
+    """A · x with the fixed sparse A and its transpose as CSR: the backward pass is Aᵀ · grad,
+    where autograd on a sparse matrix would transpose and sort it on every call."""
+
+    @staticmethod
+    def forward(ctx, matrix, transpose, x):
+        ctx.transpose = transpose
+        return matrix @ x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None, None, ctx.transpose @ grad
+
+
+def sparse_product(matrix: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``matrix`` (sparse COO, duplicates summed, no gradient) · ``x`` (dense)."""
+    matrix = matrix.coalesce()
+    return _SparseProduct.apply(_csr(matrix), _csr(matrix.t()), x)
 
 
 class EdgeSets(nn.Module):
     """Named weighted edge sets as buffers (they follow the model to a device).
 
     ``propagate(name, x)`` is a sparse (destination × source) matrix product, built once per
-    device and cached: its backward pass is another sparse product, far cheaper than the
-    scatter that backs a gather-then-index-add.
+    device and cached in CSR with its transpose: its backward pass is another sparse product,
+    far cheaper than the scatter that backs a gather-then-index-add.
     """
 
     def __init__(self):
         super().__init__()
         self.sizes: dict[str, tuple[int, int]] = {}
-        self._matrices: dict[tuple[str, str], torch.Tensor] = {}
+        self._matrices: dict[tuple[str, str], object] = {}
 
     def add(self, name: str, index: torch.Tensor, weight: torch.Tensor, n_src: int, n_dst: int):
         """``index``: (2, E) source row 0, destination row 1."""
@@ -92,10 +120,22 @@ class EdgeSets(nn.Module):
         key = (name, str(weight.device))
         if key not in self._matrices:
             n_src, n_dst = self.sizes[name]
-            self._matrices[key] = torch.sparse_coo_tensor(
+            matrix = torch.sparse_coo_tensor(
                 torch.stack([dst, src]), weight, (n_dst, n_src), check_invariants=False
             ).coalesce()
-        return torch.sparse.mm(self._matrices[key], x.to(weight.dtype)).to(x.dtype)
+            self._matrices[key] = (_csr(matrix), _csr(matrix.t()))
+        return _SparseProduct.apply(*self._matrices[key], x.to(weight.dtype)).to(x.dtype)
+
+    def by_source(self, name: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The edges sorted by source: (row pointer (N_src + 1,), destination, weight)."""
+        src, dst, weight = self.edges(name)
+        key = (f"{name} by source", str(weight.device))
+        if key not in self._matrices:
+            order = torch.argsort(src, stable=True)
+            count = torch.bincount(src, minlength=self.sizes[name][0])
+            rowptr = torch.cat([count.new_zeros(1), torch.cumsum(count, 0)])
+            self._matrices[key] = (rowptr, dst[order], weight[order])
+        return self._matrices[key]
 
 
 class StoichiometricHypergraphConv(nn.Module):
@@ -111,6 +151,23 @@ class StoichiometricHypergraphConv(nn.Module):
         self.score_node = nn.Linear(dim, 1, bias=False) if attention else None
         self.score_edge = nn.Linear(dim, 1) if attention else None
 
+    def hyperedge_input(
+        self, metabolite: torch.Tensor, reaction: torch.Tensor, graph: EdgeSets
+    ) -> torch.Tensor:
+        """Each reaction's hyperedge before the gate: its metabolites' messages plus its own."""
+        n_reactions = reaction.shape[0]
+        if self.score_node is not None:
+            met, rxn, weight = graph.edges("stoich_in")
+            score = self.score_node(metabolite)[met] + self.score_edge(reaction)[rxn]
+            alpha = softmax(
+                nn.functional.leaky_relu(score.squeeze(-1), 0.2), rxn, num_nodes=n_reactions
+            )  # (E,) or (E, S)
+            sign = torch.sign(weight).reshape(-1, *[1] * (alpha.dim() - 1))
+            hyperedge = propagate(self.node(metabolite), met, rxn, sign * alpha, n_reactions)
+        else:
+            hyperedge = graph.propagate("stoich_in", self.node(metabolite))
+        return hyperedge + self.edge(reaction)
+
     def forward(
         self,
         metabolite: torch.Tensor,
@@ -123,27 +180,30 @@ class StoichiometricHypergraphConv(nn.Module):
         Node states are (N, D) or node-major (N, S, D); ``reaction_keep`` (R, S, 1) zeroes
         removed reactions' hyperedges before they reach the metabolites.
         """
-        n_reactions = reaction.shape[0]
-        if self.score_node is not None:
-            met, rxn, weight = graph.edges("stoich_in")
-            score = self.score_node(metabolite)[met] + self.score_edge(reaction)[rxn]
-            alpha = softmax(
-                nn.functional.leaky_relu(score.squeeze(-1), 0.2), rxn, num_nodes=n_reactions
-            )  # (E,) or (E, S)
-            sign = torch.sign(weight).reshape(-1, *[1] * (alpha.dim() - 1))
-            hyperedge = propagate(self.node(metabolite), met, rxn, sign * alpha, n_reactions)
-        else:
-            hyperedge = graph.propagate("stoich_in", self.node(metabolite))
-        hyperedge = hyperedge + self.edge(reaction)
-        if self.gate is not None:
-            hyperedge = hyperedge * torch.sigmoid(self.gate(reaction))
-        if reaction_keep is not None:
-            hyperedge = hyperedge * reaction_keep
+        hyperedge = self.parts(metabolite, reaction, graph, reaction_keep)["hyperedge"]
         return graph.propagate("stoich_out", hyperedge), hyperedge
+
+    def parts(
+        self,
+        metabolite: torch.Tensor,
+        reaction: torch.Tensor,
+        graph: EdgeSets,
+        reaction_keep: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """``hyperedge_input`` (before the gate), ``gate`` logits (with gating) and
+        ``hyperedge`` (gated, removed reactions zero)."""
+        out = {"hyperedge_input": self.hyperedge_input(metabolite, reaction, graph)}
+        hyperedge = out["hyperedge_input"]
+        if self.gate is not None:
+            out["gate"] = self.gate(reaction)
+            hyperedge = hyperedge * torch.sigmoid(out["gate"])
+        out["hyperedge"] = hyperedge * reaction_keep if reaction_keep is not None else hyperedge
+        return out
 
 
 class HeteroCellLayer(nn.Module):
     GENE_RELATIONS = ("physical", "regulates", "regulated_by", "gpr_to_gene")
+    NODE_TYPES = ("gene", "reaction", "metabolite")
 
     def __init__(
         self,
@@ -164,14 +224,55 @@ class HeteroCellLayer(nn.Module):
         )
         self.metabolite = nn.Linear(dim, dim, bias=False)
         self.hypergraph = StoichiometricHypergraphConv(dim, gating, attention)
-        self.norm = nn.ModuleDict(
-            {t: nn.LayerNorm(dim) for t in ("gene", "reaction", "metabolite")}
-        )
+        self.norm = nn.ModuleDict({t: nn.LayerNorm(dim) for t in self.NODE_TYPES})
         self.dropout = dropout
 
-    def _update(self, node_type: str, h: torch.Tensor, message: torch.Tensor) -> torch.Tensor:
-        message = shared_dropout(nn.functional.gelu(message), self.dropout, self.training)
+    def dropout_masks(self, h: dict[str, torch.Tensor]) -> dict[str, torch.Tensor | None]:
+        """The layer's shared dropout masks, (N, D) per node type (drawn in a fixed order)."""
+        return {
+            t: shared_dropout_mask(h[t].shape[0], h[t].shape[-1], self.dropout, self.training, h[t])
+            for t in self.NODE_TYPES
+        }
+
+    def update(
+        self, node_type: str, h: torch.Tensor, message: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor:
+        """LN(h + dropout(gelu(message))) for (N, D), node-major (N, S, D) or selected rows
+        (K, D) with their mask rows."""
+        message = nn.functional.gelu(message)
+        if mask is not None:
+            message = message * (mask[:, None] if message.dim() == 3 else mask)
         return self.norm[node_type](h + message)
+
+    def pre_activations(
+        self,
+        h: dict[str, torch.Tensor],
+        graph: EdgeSets,
+        keep: dict[str, torch.Tensor] | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """Each node type's message before the update, and the reactions' hyperedge parts
+        (``hyperedge_input`` before the gate, ``gate`` logits, ``hyperedge`` after both)."""
+        keep = keep or {}
+        gene, reaction, metabolite = h["gene"], h["reaction"], h["metabolite"]
+        # Σ_r W_r · (A_r x) as one matmul over the relations' messages side by side
+        messages = [gene] + [
+            graph.propagate(name, reaction if name == "gpr_to_gene" else gene)
+            for name in self.relations
+        ]
+        weight = torch.cat([self.gene[name].weight for name in ("self", *self.relations)], 1)
+        out = {
+            "gene": nn.functional.linear(torch.cat(messages, dim=-1), weight),
+            **self.hypergraph.parts(metabolite, reaction, graph, keep.get("reaction")),
+        }
+        out["reaction"] = (
+            self.reaction["self"](reaction)
+            + self.reaction["gpr_to_reaction"](graph.propagate("gpr_to_reaction", gene))
+            + out["hyperedge"]
+        )
+        out["metabolite"] = self.metabolite(metabolite) + graph.propagate(
+            "stoich_out", out["hyperedge"]
+        )
+        return out
 
     def forward(
         self,
@@ -184,27 +285,7 @@ class HeteroCellLayer(nn.Module):
         mask of the nodes present in each cell (absent nodes leave the layer as zeros, so
         they send nothing)."""
         keep = keep or {}
-        gene, reaction, metabolite = h["gene"], h["reaction"], h["metabolite"]
-        # Σ_r W_r · (A_r x) as one matmul over the relations' messages side by side
-        messages = [gene] + [
-            graph.propagate(name, reaction if name == "gpr_to_gene" else gene)
-            for name in self.relations
-        ]
-        weight = torch.cat([self.gene[name].weight for name in ("self", *self.relations)], 1)
-        to_gene = nn.functional.linear(torch.cat(messages, dim=-1), weight)
-        to_metabolite, hyperedge = self.hypergraph(
-            metabolite, reaction, graph, keep.get("reaction")
-        )
-        to_reaction = (
-            self.reaction["self"](reaction)
-            + self.reaction["gpr_to_reaction"](graph.propagate("gpr_to_reaction", gene))
-            + hyperedge
-        )
-        out = {
-            "gene": self._update("gene", gene, to_gene),
-            "reaction": self._update("reaction", reaction, to_reaction),
-            "metabolite": self._update(
-                "metabolite", metabolite, self.metabolite(metabolite) + to_metabolite
-            ),
-        }
+        pre = self.pre_activations(h, graph, keep)
+        masks = self.dropout_masks(h)
+        out = {t: self.update(t, h[t], pre[t], masks[t]) for t in self.NODE_TYPES}
         return {name: out[name] * keep[name] if name in keep else out[name] for name in out}

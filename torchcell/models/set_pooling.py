@@ -18,10 +18,37 @@ concentrates on them (~8 % at a gap of 15 in float32) and is not used.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import torch
 from torch import nn
+
+
+class Changed(NamedTuple):
+    """Rows of a batch that differ from a shared set: keys sample · N + member, sorted."""
+
+    keys: torch.Tensor
+    values: torch.Tensor
+
+
+def dense_members(x: torch.Tensor, changed: Changed, batch: int) -> torch.Tensor:
+    """(B, N, D): the shared (N, D) set for every sample, with its changed rows."""
+    flat = x.expand(batch, -1, -1).reshape(batch * x.shape[0], x.shape[1])
+    return flat.index_put((changed.keys,), changed.values).view(batch, *x.shape)
+
+
+def _per_sample_sum(sample: torch.Tensor, weight: torch.Tensor, x: torch.Tensor, batch: int):
+    """(B, W, D): Σ over the rows of each sample of weight (K, W) ⊗ x (K, D), ``sample`` sorted;
+    as one batched product over the rows padded to the longest sample."""
+    count = torch.bincount(sample, minlength=batch)
+    longest = int(count.max()) if sample.numel() else 0
+    first = torch.cumsum(count, 0) - count
+    slot = sample * longest + torch.arange(sample.numel(), device=sample.device) - first[sample]
+    padded_x = x.new_zeros(batch * longest, x.shape[1]).index_put((slot,), x)
+    padded_w = weight.new_zeros(batch * longest, weight.shape[1]).index_put((slot,), weight)
+    return torch.bmm(
+        padded_w.view(batch, longest, -1).transpose(1, 2), padded_x.view(batch, longest, -1)
+    )
 
 
 class _Block(nn.Module):
@@ -50,27 +77,48 @@ class MaskedPMA(nn.Module):
         self.q, self.k, self.v = (nn.Linear(dim, dim) for _ in range(3))
         self.block = _Block(dim)
 
-    def forward(self, x: torch.Tensor, removed: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, removed: torch.Tensor, changed: Changed | None = None
+    ) -> torch.Tensor:
         """``x``: (N, D) members shared by every sample, or (B, N, D) one set per sample;
-        ``removed``: (B, N) bool. Returns (B, seeds, D)."""
+        ``removed``: (B, N) bool; ``changed``: rows of the samples that differ from the shared
+        ``x`` (keys sample · N + member, sorted, and their states). Returns (B, seeds, D)."""
         n, dim = x.shape[-2:]
-        batch, h, d = removed.shape[0], self.heads, dim // self.heads
+        batch, h, d, m = removed.shape[0], self.heads, dim // self.heads, self.seeds
         seed = self.seed.expand(batch, -1, -1)
         if n == 0:  # e.g. a cell graph without a metabolic model
-            return self.block(seed, x.new_zeros(batch, self.seeds, dim))
-        q = self.q(self.seed).view(self.seeds, h, d)
-        k = self.k(x).unflatten(-1, (h, d))
-        v = self.v(x).unflatten(-1, (h, d))
-        if x.dim() == 2:  # score once, shared: (1, h, m, N)
-            score = torch.einsum("mhd,nhd->hmn", q, k)[None]
+            return self.block(seed, x.new_zeros(batch, m, dim))
+        # the key and value maps folded around the sums: a seed's score of member x is
+        # (W_kᵀ q) · x + q · b_k, and Σ w · (W_v x + b_v) = W_v (Σ w x) + b_v Σ w, so the set
+        # costs heads × D per member instead of two D × D products
+        q = self.q(self.seed).view(m, h, d) / math.sqrt(d)
+        key = torch.einsum("mhd,hdf->mhf", q, self.k.weight.view(h, d, dim))
+        offset = torch.einsum("mhd,hd->mh", q, self.k.bias.view(h, d))
+        if x.dim() == 3:
+            score = torch.einsum("mhf,bnf->bnmh", key, x)
         else:
-            score = torch.einsum("mhd,bnhd->bhmn", q, k)
-        score = (score / math.sqrt(d)).masked_fill(removed[:, None, None, :], float("-inf"))
+            score = torch.einsum("mhf,nf->nmh", key, x)[None]
+            if changed is not None:  # the shared scores, with the changed rows' own
+                score = score.expand(batch, -1, -1, -1).reshape(batch * n, m, h)
+                own = torch.einsum("mhf,kf->kmh", key, changed.values)
+                score = score.index_put((changed.keys,), own).view(batch, n, m, h)
+        score = (score + offset).masked_fill(removed[:, :, None, None], float("-inf"))
         # a sample with every member removed attends to nothing (0), not NaN
-        weight = torch.softmax(score, dim=-1).nan_to_num(0.0)
-        equation = "bhmn,nhd->bmhd" if x.dim() == 2 else "bhmn,bnhd->bmhd"
-        attended = torch.einsum(equation, weight, v).reshape(batch, self.seeds, dim)
-        return self.block(seed, attended)
+        weight = torch.softmax(score, dim=1).nan_to_num(0.0)  # (B, N, m, h)
+        if x.dim() == 2:  # one (B·m·h, N) × (N, D) product, the shared set not copied per sample
+            by_seed = weight.permute(0, 2, 3, 1).reshape(batch * m * h, n)
+            summed = (by_seed @ x).view(batch, m, h, dim)
+        else:
+            summed = torch.einsum("bnmh,bnf->bmhf", weight, x)  # (B, m, h, D)
+        if changed is not None:  # + Σ over changed rows of weight · (own − shared state)
+            own_weight = weight.reshape(batch * n, m * h)[changed.keys]
+            diff = changed.values - x[changed.keys % n]
+            summed = summed + _per_sample_sum(changed.keys // n, own_weight, diff, batch).view(
+                batch, m, h, dim
+            )
+        attended = torch.einsum("bmhf,hdf->bmhd", summed, self.v.weight.view(h, d, dim))
+        attended = attended + weight.sum(1)[..., None] * self.v.bias.view(h, d)
+        return self.block(seed, attended.reshape(batch, m, dim))
 
 
 def masked_attention(
@@ -101,20 +149,27 @@ class CellSetPool(nn.Module):
             self.pool_k, self.pool_v = nn.Linear(dim, dim), nn.Linear(dim, dim)
             self.pool_block = _Block(dim)
 
-    def forward(self, x: torch.Tensor, removed: torch.Tensor) -> torch.Tensor:
-        """(N, D) shared or (B, N, D) per-sample members, (B, N) removed → (B, D) float32.
+    def forward(
+        self, x: torch.Tensor, removed: torch.Tensor, changed: Changed | None = None
+    ) -> torch.Tensor:
+        """(N, D) shared or (B, N, D) per-sample members, (B, N) removed → (B, D) float32;
+        ``changed``: the rows where a sample's members differ from the shared (N, D) ones.
 
         Always in float32, whatever autocast is active: a perturbation moves the pooling of
         thousands of members by a small amount, which half precision rounds away.
         """
         with torch.autocast(x.device.type, enabled=False):
-            return self._pool(x.float(), removed)
+            if changed is not None:
+                changed = Changed(changed.keys, changed.values.float())
+            return self._pool(x.float(), removed, changed)
 
-    def _pool(self, x: torch.Tensor, removed: torch.Tensor) -> torch.Tensor:
-        summary = self.summary(x, removed)  # (B, seeds, D)
+    def _pool(self, x: torch.Tensor, removed: torch.Tensor, changed: Changed | None):
+        batch = removed.shape[0]
+        if self.mode == "isab" and changed is not None:  # every member attends: all rows
+            x, changed = dense_members(x, changed, batch), None
+        summary = self.summary(x, removed, changed)  # (B, seeds, D)
         if self.mode == "pma":
             return summary[:, 0]
-        batch = removed.shape[0]
         members = x.expand(batch, -1, -1) if x.dim() == 2 else x
         attended = masked_attention(self.q(members), self.k(summary), self.v(summary), self.heads)
         members = self.member_block(members, attended)
