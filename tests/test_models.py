@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -376,6 +377,10 @@ def test_incremental_perturbed_cells_equal_the_full_recomputation(dataset, batch
     assert grads_a.keys() == grads_b.keys() and len(grads_a) > 20
     worst = max((grads_a[k] - grads_b[k]).abs().max().item() for k in grads_a)
     assert worst <= 1e-5
+    # a copy (best-checkpoint snapshots, spawned workers) rebuilds the cached sparse products
+    copied = copy.deepcopy(incremental).eval()
+    with torch.no_grad():
+        assert torch.equal(copied(batch).pred, incremental.eval()(batch).pred)
 
 
 def test_stoichiometry_signs_reach_substrates_and_products_opposite():

@@ -99,6 +99,11 @@ class EdgeSets(nn.Module):
         self.sizes: dict[str, tuple[int, int]] = {}
         self._matrices: dict[tuple[str, str], object] = {}
 
+    def __getstate__(self):
+        """Copies and pickles leave the cached products out (CSR tensors have no storage to
+        copy); they are rebuilt at the first propagation."""
+        return {**super().__getstate__(), "_matrices": {}}
+
     def add(self, name: str, index: torch.Tensor, weight: torch.Tensor, n_src: int, n_dst: int):
         """``index``: (2, E) source row 0, destination row 1."""
         self.register_buffer(f"{name}_index", index.clone())
