@@ -167,7 +167,7 @@ class HeteroCell(nn.Module):
                 self.layers, self.graph, self._inputs(),
                 {"gene": removed, "reaction": lost_reactions},
             )  # fmt: skip
-            perturbed = wildtype
+            perturbed = wildtype  # the shared members; each sample's own rows: changed
         elif self.encoder == "perturbed":
             keep = {  # cell 0: the wildtype, nothing removed; node-major (N, B + 1)
                 name: torch.cat([torch.zeros_like(gone[:1]), gone]).logical_not().T.float()
