@@ -61,7 +61,13 @@ def driver(neo4j):
         yield drv
 
 
+# The bundled sample, once built, serves every module that reads it until a test empties the
+# graph (``clear``): {"graph": generation of the loaded sample or None, "datasets": {generation: path}}.
+_SAMPLE: dict = {"graph": None, "generation": 0, "datasets": {}}
+
+
 def clear(driver) -> None:
+    _SAMPLE["graph"] = None  # whatever is loaded next is not the sample until it is rebuilt
     with driver.session() as session:
         session.run(
             "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
@@ -77,26 +83,29 @@ def empty_graph(driver):
 
 @pytest.fixture(scope="module")
 def sample_graph(neo4j, tmp_path_factory):
-    """The bundled sample built once for a test module (tests must not change the graph)."""
+    """The bundled sample in the graph for a test module: built when a test since the last build
+    emptied the graph, else the one already loaded (tests must not change the graph)."""
     with open_driver(neo4j) as drv:
-        clear(drv)
-        run_tc(
-            "build-db",
-            "--source-dir",
-            str(SAMPLE_DIR),
-            "--out",
-            str(tmp_path_factory.mktemp("build")),
-        )
+        if _SAMPLE["graph"] is None:
+            clear(drv)
+            build = tmp_path_factory.mktemp("build")
+            run_tc("build-db", "--source-dir", str(SAMPLE_DIR), "--out", str(build))
+            _SAMPLE["generation"] += 1
+            _SAMPLE["graph"] = _SAMPLE["generation"]
         yield drv
 
 
 @pytest.fixture(scope="module")
 def sample_dataset(sample_graph, tmp_path_factory) -> Path:
-    """The demo's dataset spec materialized from the sample graph (one shard)."""
-    out = tmp_path_factory.mktemp("dataset")
-    spec = PIPELINE / "datasets/costanzo2016_sample.yaml"
-    run_tc("materialize-dataset", str(spec), "--out", str(out))
-    return out
+    """The demo's dataset spec materialized from the sample graph (one shard), once per build of
+    the sample; tests must not change it (copy it first)."""
+    generation = _SAMPLE["graph"]
+    if generation not in _SAMPLE["datasets"]:
+        out = tmp_path_factory.mktemp("dataset")
+        spec = PIPELINE / "datasets/costanzo2016_sample.yaml"
+        run_tc("materialize-dataset", str(spec), "--out", str(out))
+        _SAMPLE["datasets"][generation] = out
+    return _SAMPLE["datasets"][generation]
 
 
 @pytest.fixture

@@ -42,6 +42,14 @@ def train(data, out, *extra: str):
     )  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def finished_run(sample_dataset, tmp_path_factory):
+    """A finished one-epoch `tc train` of the demo config (tests copy it before changing it)."""
+    run = tmp_path_factory.mktemp("finished") / "run"
+    assert train(sample_dataset, run).returncode == 0
+    return run
+
+
 def shard_of(data):
     manifest = json.loads((data / "manifest.json").read_text())
     return data / manifest["shards"][0]["file"]
@@ -82,10 +90,9 @@ def test_malformed_manifest_is_one_line(dataset_copy, tmp_path):
         one_line_error(result, "manifest.json", "not valid JSON")
 
 
-def test_evaluate_on_a_killed_or_damaged_run_is_one_line(sample_dataset, tmp_path):
+def test_evaluate_on_a_killed_or_damaged_run_is_one_line(sample_dataset, finished_run, tmp_path):
     """The failure this guards against: IsADirectoryError, KeyError: 'config' and OSError tracebacks."""
-    run = tmp_path / "run"
-    assert train(sample_dataset, run).returncode == 0
+    run = shutil.copytree(finished_run, tmp_path / "run")
     assert run_tc("evaluate", str(run), str(sample_dataset)).returncode == 0  # a folder is a run
     model = (run / "model.pt").read_bytes()
     (run / "model.pt").write_bytes(model[: len(model) // 2])
@@ -104,9 +111,8 @@ def test_evaluate_on_a_killed_or_damaged_run_is_one_line(sample_dataset, tmp_pat
                    "holds no model.pt", "did not finish")  # fmt: skip
 
 
-def test_train_refuses_to_overwrite_a_run(sample_dataset, tmp_path):
-    out = tmp_path / "run"
-    assert train(sample_dataset, out).returncode == 0
+def test_train_refuses_to_overwrite_a_run(sample_dataset, finished_run, tmp_path):
+    out = shutil.copytree(finished_run, tmp_path / "run")
     first = (out / "metrics.json").read_text()
     one_line_error(train(sample_dataset, out), "already holds a run", "--overwrite")
     assert (out / "metrics.json").read_text() == first, "the run is untouched"

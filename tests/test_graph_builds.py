@@ -154,10 +154,9 @@ def test_neo4j_killed_during_an_online_load_then_restarted(neo4j, empty_graph, t
     assert counts.relationships["PERTURBS"] == want["PERTURBS"]
 
 
-def test_neo4j_killed_during_a_materialization_then_restarted(neo4j, empty_graph, tmp_path):
+def test_neo4j_killed_during_a_materialization_then_restarted(neo4j, sample_graph, tmp_path):
     from torchcell.graphdb import local_server
 
-    build(tmp_path, "b")
     spec = PIPELINE / "datasets" / "emap_schuldiner2005_sample.yaml"
     clean = run_tc("materialize-dataset", str(spec), "--out", str(tmp_path / "clean"))
     assert "wrote" in clean.stdout

@@ -197,22 +197,6 @@ def _workbook_counts(genome: set[str]) -> int:
     )
 
 
-def test_build_from_only_the_single_mutant_workbook(empty_graph, tmp_path):
-    """The Costanzo 2016 workbook without any SGA_*.txt loads its experiments (the failure it guards against: the
-    whole source was skipped) and the build names the file it did not find."""
-    folder = tmp_path / "src"
-    folder.mkdir()
-    shutil.copy(FIXTURES / "SGD_features.tab.gz", folder)
-    shutil.copy(FIXTURES / "strain_ids_and_single_mutant_fitness.xlsx", folder)
-    result = run_tc(
-        "build-db", "--source-dir", str(folder), "--out", str(tmp_path / "b"), "--quarantine"
-    )  # fmt: skip
-    assert "costanzo2016 loaded without SGA_*.txt*" in result.stdout
-    genome = set(sgd.parse_genes(folder / "SGD_features.tab.gz")["id"])
-    counts = graph_counts(empty_graph, "neo4j")
-    assert counts.nodes["Experiment"] == _workbook_counts(genome) == 20_410
-
-
 def test_train_on_real_emap_scores_with_pair_nulls(sample_graph, tmp_path):
     """The real E-MAP sample end to end: materialized as emap_score only, trained on held-out
     pairs, scored beside the nulls that make sense without fitness (no multiplicative null)."""
@@ -275,6 +259,22 @@ def test_demo_trains_on_the_real_sga_pipeline_scores(sample_graph, tmp_path):
     )  # fmt: skip
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["test_by_size"]["3"]["gene_interaction"]["n"] > 0
+
+
+def test_build_from_only_the_single_mutant_workbook(empty_graph, tmp_path):
+    """The Costanzo 2016 workbook without any SGA_*.txt loads its experiments (the failure it guards against: the
+    whole source was skipped) and the build names the file it did not find."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "SGD_features.tab.gz", folder)
+    shutil.copy(FIXTURES / "strain_ids_and_single_mutant_fitness.xlsx", folder)
+    result = run_tc(
+        "build-db", "--source-dir", str(folder), "--out", str(tmp_path / "b"), "--quarantine"
+    )  # fmt: skip
+    assert "costanzo2016 loaded without SGA_*.txt*" in result.stdout
+    genome = set(sgd.parse_genes(folder / "SGD_features.tab.gz")["id"])
+    counts = graph_counts(empty_graph, "neo4j")
+    assert counts.nodes["Experiment"] == _workbook_counts(genome) == 20_410
 
 
 def test_a_header_only_screen_file_is_reported(tmp_path):

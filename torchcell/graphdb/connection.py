@@ -117,6 +117,7 @@ def open_driver(settings: Neo4jSettings | None = None) -> Iterator[Driver]:
             settings.uri,
             auth=settings.auth,
             connection_timeout=10.0,
+            max_transaction_retry_time=RETRY_S,
             notifications_min_severity="OFF",
         )
     except (ConfigurationError, ValueError) as err:
