@@ -109,7 +109,9 @@ class PeakRSS:
                 tree += rss
             self.tree = max(self.tree, tree)
             try:
-                self.neo4j = max(self.neo4j, psutil.Process(server).memory_info().rss if server else 0)
+                self.neo4j = max(
+                    self.neo4j, psutil.Process(server).memory_info().rss if server else 0
+                )
             except psutil.NoSuchProcess:
                 pass
 
@@ -119,7 +121,11 @@ class PeakRSS:
 
 
 def du(path: Path) -> int:
-    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+    """Bytes of a file, or of every file under a folder."""
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
 def main() -> None:
@@ -145,7 +151,9 @@ def main() -> None:
 
     def stage(name: str, *cmd: str) -> str:
         start = time.perf_counter()
-        proc = psutil.Popen([TC, *cmd], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = psutil.Popen(
+            [TC, *cmd], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         peak = PeakRSS(proc, neo4j_pid)
         out, _ = proc.communicate()
         peak.stop()
@@ -153,14 +161,20 @@ def main() -> None:
         if proc.returncode != 0:
             sys.exit(f"{name} failed ({proc.returncode}):\n{out[-3000:]}")
         rows.append((name, seconds, peak.tree, peak.neo4j))
-        print(f"{name}: {seconds:,.1f} s, peak RSS tc {peak.tree / 2**30:.2f} GiB, Neo4j {peak.neo4j / 2**30:.2f} GiB", flush=True)
+        print(
+            f"{name}: {seconds:,.1f} s, peak RSS tc {peak.tree / 2**30:.2f} GiB, Neo4j {peak.neo4j / 2**30:.2f} GiB",
+            flush=True,
+        )
         return out
 
     try:
         start = time.perf_counter()
         made = generate(work / "sources", args.experiments)
         screen = (work / "sources" / "SGA_NxN_GENERATED.txt").stat().st_size
-        print(f"generate: {made:,} experiments in {time.perf_counter() - start:,.1f} s ({screen / 2**30:.2f} GiB screen file)", flush=True)
+        print(
+            f"generate: {made:,} experiments in {time.perf_counter() - start:,.1f} s ({screen / 2**30:.2f} GiB screen file)",
+            flush=True,
+        )
         stage("tc db start", "db", "start")
         stage(
             "tc build-db (bulk)", "build-db", "--source-dir", str(work / "sources"), "--out",
@@ -189,7 +203,9 @@ def main() -> None:
         print(f"build + materialize: {total:,.1f} s = {total / 60:.1f} min (goal < 30 min)")
         peak = max(max(r[2], r[3]) for r in rows)
         print(f"largest peak RSS of one stage's processes: {peak / 2**30:.2f} GiB (goal < 8 GB)")
-        print(f"disk: CSV shards {csv / 2**30:.2f} GiB, Neo4j store {store / 2**30:.2f} GiB, LMDB shards {lmdb / 2**30:.2f} GiB")
+        print(
+            f"disk: CSV shards {csv / 2**30:.2f} GiB, Neo4j store {store / 2**30:.2f} GiB, LMDB shards {lmdb / 2**30:.2f} GiB"
+        )
         print(
             f"check: {made:,} generated experiments, {manifest['count']:,} records, "
             f"{manifest['measurements']:,} measurements: "

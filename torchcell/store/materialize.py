@@ -168,11 +168,21 @@ def _complete(out: Path, index: int, count: int) -> dict | None:
     return meta if sha256_file(shard) == meta.get("sha256") else None
 
 
+def as_dicts(records):
+    """Driver records as plain dicts, zipped with the keys of the first record (a ``Record`` is a
+    tuple; its own ``__getitem__`` and ``__iter__`` run in Python, per field, and cost more than
+    the rest of a row's handling)."""
+    keys = None
+    for record in records:
+        keys = keys or record.keys()
+        yield dict(zip(keys, tuple.__iter__(record), strict=True))
+
+
 def in_genotype_order(rows):
-    """Rows that arrive in bucket order, yielded in (bucket, genotype, id) order: a bucket holds
-    a handful of genotypes, so only one bucket's rows are ever held here."""
+    """Rows (dicts) that arrive in bucket order, yielded in (bucket, genotype, id) order: a
+    bucket holds a handful of genotypes, so only one bucket's rows are ever held here."""
     for _, bucket in itertools.groupby(rows, key=lambda r: r["bucket"]):
-        yield from sorted((dict(r) for r in bucket), key=lambda r: (r["genotype"], r["id"]))
+        yield from sorted(bucket, key=lambda r: (r["genotype"], r["id"]))
 
 
 def materialize_shard(settings: Neo4jSettings, out: Path, index: int, count: int) -> dict:
@@ -196,7 +206,9 @@ def _write_shard(settings: Neo4jSettings, out: Path, index: int, count: int) -> 
 
     def records(rows):
         nonlocal measurements
-        for _, group in itertools.groupby(in_genotype_order(rows), key=lambda r: r["genotype"]):
+        for _, group in itertools.groupby(
+            in_genotype_order(as_dicts(rows)), key=lambda r: r["genotype"]
+        ):
             group = list(group)
             measurements += len(group)
             if spec.replicates == "prefer" and any(r["dataset"] == spec.prefer for r in group):
