@@ -174,6 +174,27 @@ def test_sort_across_sorts_each_row_like_python(rows):
     ]
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a\tb", "", "ü\t1", "x\r", "#c", "\t", "long" * 40]), max_size=40),
+    st.integers(1, 7),
+    st.booleans(),
+)
+def test_shards_read_by_byte_range_hold_each_line_once_with_its_number(
+    tmp_path_factory, lines, count, final_newline
+):
+    """A plain-text screen is read shard by shard from its byte ranges (never whole): together
+    the shards hold every line of the file once, in order, numbered as in the file."""
+    from torchcell.sources.table import read_lines, shard_lines
+
+    path = tmp_path_factory.mktemp("lines") / "screen.txt"
+    path.write_bytes(("\n".join(["h1\th2", *lines]) + ("\n" if final_newline else "")).encode())
+    whole = read_lines(path)
+    parts = [shard_lines(path, i, count) for i in range(count)]
+    assert {header for _, header in parts} == {"h1\th2"}
+    assert pl.concat([frame for frame, _ in parts]).rows() == whole.rows()
+
+
 def corrupt(src: Path, dst: Path, line: int, old: str, new: str) -> Path:
     lines = src.read_text(encoding="utf-8").split("\n")
     assert old in lines[line - 1], (old, lines[line - 1])

@@ -186,6 +186,23 @@ def _gene_set_config(tmp_path, data, extra: str):
     return config
 
 
+def test_the_nulls_of_one_split_are_fitted_once_per_process(data, tmp_path):
+    """The models and seeds of one compare share a split: its nulls are fitted once; another
+    split (or other labels) gets its own fit."""
+    from torchcell.train.baselines import fitted_baselines
+    from torchcell.train.config import TrainConfig
+    from torchcell.train.loop import data_module
+
+    config = TrainConfig.from_yaml(_gene_set_config(tmp_path, data, "split: random\n"))
+    first = fitted_baselines(data_module(config), [0], ["fitness"])
+    again = data_module(config.model_copy(update={"seed": 7, "model": "dango"}))
+    assert fitted_baselines(again, [0], ["fitness"]) is first
+    other = data_module(config.model_copy(update={"split_seed": 3}))
+    refit = fitted_baselines(other, [0], ["fitness"])
+    assert refit is not first
+    assert not torch.equal(refit[0].mean, first[0].mean)  # the training means of two splits
+
+
 def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data, tmp_path):
     config = _gene_set_config(tmp_path, data, "seed: 5\nsplit_seed: 1\n")
     out = tmp_path / "compare"

@@ -107,6 +107,7 @@ def _line(table: pl.DataFrame, i: int) -> int | None:
 MAX_LINE = 8 << 20
 """The longest line a source may hold (8 MiB: a 100,000-column matrix row fits); a longer one
 is refused before the file is read, so a file of one endless line cannot exhaust memory."""
+LONG_LINE = f"line longer than {MAX_LINE:,} bytes; not a table of this format. Replace it"
 MAX_RATIO = 100
 """How many times its size a gzipped source may decompress to (published tables: under 15)."""
 MIN_ALLOWED = 256 << 20
@@ -122,28 +123,33 @@ def check_bounded(path: Path) -> None:
     with path.open("rb") as raw:
         gzipped = raw.read(2) == b"\x1f\x8b"
     allowed = max(MAX_RATIO * size, MIN_ALLOWED) if gzipped else None
-    total = since_newline = 0
-    line = 1
     with gzip.open(path) if gzipped else path.open("rb") as stream:
-        while chunk := stream.read(CHUNK):
-            total += len(chunk)
-            if allowed is not None and total > allowed:
-                raise SourceError(
-                    path, None, None,
-                    f"decompresses to more than {allowed:,} bytes ({MAX_RATIO}× its {size:,}); "
-                    "not a published table (a damaged or hostile file?). Replace it",
-                )  # fmt: skip
-            first = chunk.find(b"\n")
-            if (first if first >= 0 else len(chunk)) + since_newline > MAX_LINE:
-                raise SourceError(
-                    path, line, None,
-                    f"line longer than {MAX_LINE:,} bytes; not a table of this format. Replace it",
-                )  # fmt: skip
-            if first >= 0:
-                line += chunk.count(b"\n")
-                since_newline = len(chunk) - chunk.rfind(b"\n") - 1
-            else:
-                since_newline += len(chunk)
+        _check_lines(stream, path, allowed=allowed)
+
+
+def _check_lines(stream, path: Path, length: int | None = None, line: int = 1, allowed=None):
+    """Read ``stream`` in chunks (``length`` bytes, or to its end); a SourceError for a line over
+    MAX_LINE (``line``: the number of the first line read) or more than ``allowed`` bytes."""
+    total = since_newline = 0
+    while (length is None or total < length) and (
+        chunk := stream.read(CHUNK if length is None else min(CHUNK, length - total))
+    ):
+        total += len(chunk)
+        if allowed is not None and total > allowed:
+            raise SourceError(
+                path, None, None,
+                f"decompresses to more than {allowed:,} bytes ({MAX_RATIO}× its "
+                f"{path.stat().st_size:,}); not a published table (a damaged or hostile file?). "
+                "Replace it",
+            )  # fmt: skip
+        first = chunk.find(b"\n")
+        if (first if first >= 0 else len(chunk)) + since_newline > MAX_LINE:
+            raise SourceError(path, line, None, LONG_LINE)
+        if first >= 0:
+            line += chunk.count(b"\n")
+            since_newline = len(chunk) - chunk.rfind(b"\n") - 1
+        else:
+            since_newline += len(chunk)
 
 
 STRICT = Rejects()
@@ -184,19 +190,87 @@ def read_lines(path: Path) -> pl.DataFrame:
 
 def _text_lines(path: Path) -> pl.DataFrame:
     try:
-        return pl.read_csv(
-            path,
-            has_header=False,
-            separator="\x1f",
-            quote_char=None,
-            new_columns=["text"],
-            infer_schema=False,
-        )
+        return _polars_lines(path)
     except pl.exceptions.NoDataError:
         return pl.DataFrame({"text": []}, schema={"text": pl.String})
     except (pl.exceptions.ComputeError, pl.exceptions.SchemaError, pl.exceptions.ShapeError):
         # a line holding the column separator byte, or invalid UTF-8: split in Python
         return pl.DataFrame({"text": _split_in_python(path)}, schema={"text": pl.String})
+
+
+def _polars_lines(source) -> pl.DataFrame:
+    """A file (or bytes) as one string column ``text``, split on newlines by polars."""
+    return pl.read_csv(
+        source,
+        has_header=False,
+        separator="\x1f",
+        quote_char=None,
+        new_columns=["text"],
+        infer_schema=False,
+    )
+
+
+def is_plain_text(path: Path) -> bool:
+    """Neither gzipped nor a workbook: a file whose byte ranges can be read on their own."""
+    with Path(path).open("rb") as raw:
+        return path.suffix != ".xlsx" and raw.read(2) != b"\x1f\x8b"
+
+
+def _line_start(stream, offset: int, path: Path) -> int:
+    """The offset of the first line that starts at or after ``offset``."""
+    if offset == 0:
+        return 0
+    stream.seek(offset - 1)
+    rest = stream.readline(MAX_LINE + 1)
+    if len(rest) > MAX_LINE:
+        raise SourceError(path, None, None, LONG_LINE)
+    return offset - 1 + len(rest)
+
+
+def _newlines_before(stream, offset: int) -> int:
+    stream.seek(0)
+    count = 0
+    while offset > 0 and (chunk := stream.read(min(CHUNK, offset))):
+        count += chunk.count(b"\n")
+        offset -= len(chunk)
+    return count
+
+
+def shard_lines(path: Path, index: int, count: int) -> tuple[pl.DataFrame, str | None]:
+    """Shard ``index`` of ``count`` of a plain-text file, read alone: the lines that start in
+    the shard's equal byte range (each line falls in exactly one shard), as ``read_lines``
+    gives them with their line numbers in the file, and the file's first line (its header;
+    None when blank). Memory holds one shard, never the file."""
+    path = Path(path)
+    size = path.stat().st_size
+    with path.open("rb") as stream:
+        first = stream.readline(MAX_LINE + 1)
+        if len(first) > MAX_LINE:
+            raise SourceError(path, 1, None, LONG_LINE)
+        start = _line_start(stream, index * size // count, path)
+        end = _line_start(stream, (index + 1) * size // count, path)
+        first_line = 1 + _newlines_before(stream, start)
+        stream.seek(start)
+        _check_lines(stream, path, end - start, first_line)
+        stream.seek(start)
+        data = stream.read(end - start)
+    try:
+        header = first.decode("utf-8").rstrip("\n").rstrip("\r") or None
+    except UnicodeDecodeError as err:
+        raise SourceError(path, 1, None, f"not valid UTF-8 text ({err.reason})") from None
+    try:
+        raw = (
+            _polars_lines(data) if data else pl.DataFrame({"text": []}, schema={"text": pl.String})
+        )
+    except (pl.exceptions.ComputeError, pl.exceptions.SchemaError, pl.exceptions.ShapeError):
+        raw = pl.DataFrame(
+            {"text": _split_bytes(data, path, first_line)}, schema={"text": pl.String}
+        )
+    lines = raw.with_columns(
+        pl.col("text").str.strip_suffix("\r"),
+        pl.int_range(first_line, first_line + pl.len(), dtype=pl.Int64).alias(LINE),
+    )
+    return lines, header
 
 
 def _xlsx_lines(path: Path) -> list[str | None]:
@@ -224,11 +298,17 @@ def _xlsx_lines(path: Path) -> list[str | None]:
 
 def _split_in_python(path: Path) -> list[str | None]:
     data = gzip.open(path).read() if path.read_bytes()[:2] == b"\x1f\x8b" else path.read_bytes()
+    return _split_bytes(data, path)
+
+
+def _split_bytes(data: bytes, path: Path, first_line: int = 1) -> list[str | None]:
+    """``data`` split on newlines (None for a blank line); invalid UTF-8 is a SourceError naming
+    the line (``first_line`` is the number of data's first line in the file)."""
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
     out: list[str | None] = []
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(lines, start=first_line):
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError as err:
@@ -272,19 +352,27 @@ def read_table(
     ``header``: when given, the first line must equal it exactly, so a file with a changed layout
     is rejected instead of misread. Blank lines and lines starting with ``comment_prefix`` are
     skipped. Every other line must have exactly ``len(columns)`` fields. Empty fields become
-    null. ``rows=(i, n)`` keeps only the i-th of n equal slices of the data rows (a shard).
+    null. ``rows=(i, n)`` keeps only shard i of n: the lines starting in the i-th of n equal byte
+    ranges of a plain-text file (read alone, ``shard_lines``), or the i-th of n equal slices of
+    the data rows of a gzipped file or a workbook (read whole).
     """
     path = Path(path)
-    lines = read_lines(path)
-    if header is not None:
+    if not path.exists():
+        raise SourceError(path, None, None, "file not found")
+    sharded = rows is not None and is_plain_text(path)
+    if sharded:  # each shard reads its own byte range of the file
+        lines, found = shard_lines(path, *rows)
+    else:
+        lines = read_lines(path)
         found = lines["text"][0] if lines.height else None
+    if header is not None:
         if found is None:
             raise SourceError(path, 1, None, f"the file is empty; expected the header {header!r}")
         if found != header:
             raise SourceError(path, 1, None, header_problem(header, found, separator))
-        lines = lines.slice(1)
+        lines = lines.filter(pl.col(LINE) > 1)
     lines = content_lines(lines, comment_prefix)
-    if rows is not None:
+    if rows is not None and not sharded:
         index, count = rows
         size = -(-lines.height // count)
         lines = lines.slice(index * size, size)
