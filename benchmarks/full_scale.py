@@ -133,6 +133,11 @@ def main() -> None:
     parser.add_argument("--experiments", type=int, default=COSTANZO_2016_DOUBLES)
     parser.add_argument("--nodes", type=int, default=16, help="build shards")
     parser.add_argument("--shards", type=int, default=2, help="materialization shards")
+    parser.add_argument(
+        "--pagecache-mb", type=int, default=4096,
+        help="the server's page cache (tc db start --pagecache-mb): the store of the full size is "
+        "far larger than the default, and a materialization then reads the disk for every row",
+    )  # fmt: skip
     parser.add_argument("--work", type=Path, default=None, help="kept; default: a removed temp dir")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="tc-full-scale-"))
@@ -175,7 +180,7 @@ def main() -> None:
             f"generate: {made:,} experiments in {time.perf_counter() - start:,.1f} s ({screen / 2**30:.2f} GiB screen file)",
             flush=True,
         )
-        stage("tc db start", "db", "start")
+        stage("tc db start", "db", "start", "--pagecache-mb", str(args.pagecache_mb))
         stage(
             "tc build-db (bulk)", "build-db", "--source-dir", str(work / "sources"), "--out",
             str(work / "build"), "--nodes", str(args.nodes), "--loader", "bulk", "--only", "costanzo2016",

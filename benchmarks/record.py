@@ -64,11 +64,18 @@ def main() -> None:
     if args.log:
         if not args.commit:
             sys.exit("--log needs --commit: the code version the logged run used")
-        output, code = args.log.read_text(encoding="utf-8"), f"commit {args.commit[:12]} (saved output)"
+        output, code = (
+            args.log.read_text(encoding="utf-8"),
+            f"commit {args.commit[:12]} (saved output)",
+        )
     else:
-        done = subprocess.run([sys.executable, *args.command], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        done = subprocess.run(
+            [sys.executable, *args.command], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
         if done.returncode != 0:
-            sys.exit(f"{' '.join(args.command)} failed ({done.returncode}); {PAGE.name} is unchanged")
+            sys.exit(
+                f"{' '.join(args.command)} failed ({done.returncode}); {PAGE.name} is unchanged"
+            )
         output, code = done.stdout, describe()
     sys.stdout.write(output)
     write(PAGE, args.command[0], block(args.command, output, code))
