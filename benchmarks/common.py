@@ -21,13 +21,21 @@ from torchcell.sources.costanzo2016 import SGA_COLUMNS
 from torchcell.sources.sgd import parse_genes
 
 
-def generate(source_dir: Path, experiments: int, seed: int = 0) -> None:
-    """A source folder: the sample genome and SMF table plus a generated SGA_NxN_GENERATED.txt
-    (generated values, for scale only)."""
+def generate(
+    source_dir: Path,
+    experiments: int,
+    seed: int = 0,
+    genome: Path = SAMPLE_DIR / "SGD_features.tab",
+) -> int:
+    """A source folder: ``genome`` (the sample's by default), the sample's SMF table and a
+    generated SGA_NxN_GENERATED.txt in the published pairwise layout, one query strain × array
+    strain per row over the genome's ORFs (generated values, for scale only); returns the rows
+    written."""
     source_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("SGD_features.tab", "strain_ids_and_single_mutant_fitness.tsv"):
-        shutil.copy(SAMPLE_DIR / name, source_dir / name)
-    genes = parse_genes(SAMPLE_DIR / "SGD_features.tab").filter(feature_type="ORF")["id"].to_list()
+    shutil.copy(genome, source_dir / genome.name)
+    name = "strain_ids_and_single_mutant_fitness.tsv"
+    shutil.copy(SAMPLE_DIR / name, source_dir / name)
+    genes = parse_genes(genome).filter(feature_type="ORF")["id"].to_list()
     rng = random.Random(seed)
     side = int(experiments**0.5) + 1
     queries = [(g, f"{g}_sn{9000 + i}") for i, g in enumerate(rng.choices(genes, k=side))]
@@ -52,6 +60,7 @@ def generate(source_dir: Path, experiments: int, seed: int = 0) -> None:
             written += len(lines)
             if written >= experiments:
                 break
+    return written
 
 
 @contextmanager

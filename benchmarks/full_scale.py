@@ -1,7 +1,7 @@
 """The users' full-size data on one machine: a Costanzo-2016-size pairwise screen built and
 materialized with the real commands.
 
-    python benchmarks/full_scale.py                      # 41.4 M double mutants, ~5,700 genes
+    python benchmarks/full_scale.py                      # 41.4 M double mutants
     python benchmarks/full_scale.py --experiments 1000000   # the same path, smaller
 
 Generates ``SGA_NxN_GENERATED.txt`` (generated values in the published pairwise layout, one
@@ -17,10 +17,8 @@ generated experiment and passes ``tc dataset verify``.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -31,54 +29,14 @@ from pathlib import Path
 
 import psutil
 
-from torchcell.paths import SAMPLE_DIR
-from torchcell.sources.costanzo2016 import SGA_COLUMNS
+sys.path.insert(0, str(Path(__file__).parent))
+
+from common import generate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 GENOME = ROOT / "tests" / "fixtures" / "SGD_features.tab.gz"
 TC = str(Path(sys.executable).with_name("tc"))
 COSTANZO_2016_DOUBLES = 41_400_000
-
-
-def orfs(genome: Path) -> list[str]:
-    """The systematic names of the genome's ORFs (column 4 of SGD_features.tab)."""
-    with gzip.open(genome, "rt", encoding="utf-8") as fh:
-        return sorted({row.split("\t")[3] for row in fh if row.split("\t")[1] == "ORF"})
-
-
-def generate(source_dir: Path, experiments: int, seed: int = 0) -> int:
-    """The source folder: the full genome, the sample's single-mutant table and a generated
-    query × array screen of ``experiments`` rows; returns the rows written."""
-    source_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(GENOME, source_dir / "SGD_features.tab.gz")
-    name = "strain_ids_and_single_mutant_fitness.tsv"
-    shutil.copy(SAMPLE_DIR / name, source_dir / name)
-    genes = orfs(GENOME)
-    rng = random.Random(seed)
-    side = int(experiments**0.5) + 1
-    queries = [(g, f"{g}_sn{i}") for i, g in enumerate(rng.choices(genes, k=side))]
-    arrays = [(g, f"{g}_dma{i}") for i, g in enumerate(rng.choices(genes, k=side))]
-    written = 0
-    with (source_dir / "SGA_NxN_GENERATED.txt").open("w", encoding="utf-8") as out:
-        out.write("\t".join(SGA_COLUMNS) + "\n")
-        for qg, qs in queries:
-            head = f"{qs}\t{qg.lower()}Δ\t"
-            lines = []
-            for ag, astrain in arrays:
-                if written + len(lines) >= experiments:
-                    break
-                if ag == qg:
-                    continue
-                fq, fa, eps = 0.8 + 0.2 * rng.random(), 0.8 + 0.2 * rng.random(), rng.gauss(0, 0.05)
-                lines.append(
-                    f"{head}{astrain}\t{ag.lower()}Δ\tDMA30\t{eps:.4f}\t0.05\t"
-                    f"{fq:.4f}\t{fa:.4f}\t{fq * fa + eps:.4f}\t0.03\n"
-                )
-            out.writelines(lines)
-            written += len(lines)
-            if written >= experiments:
-                break
-    return written
 
 
 class PeakRSS:
@@ -174,7 +132,7 @@ def main() -> None:
 
     try:
         start = time.perf_counter()
-        made = generate(work / "sources", args.experiments)
+        made = generate(work / "sources", args.experiments, genome=GENOME)
         screen = (work / "sources" / "SGA_NxN_GENERATED.txt").stat().st_size
         print(
             f"generate: {made:,} experiments in {time.perf_counter() - start:,.1f} s ({screen / 2**30:.2f} GiB screen file)",
