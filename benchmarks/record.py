@@ -21,12 +21,25 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from torchcell.code_version import describe
+from torchcell.code_version import code_version
 from torchcell.provenance import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "performance.md"
 END = "<!-- end of output -->"
+
+
+def code_line() -> str:
+    """The code version, where uncommitted changes to this page itself do not count."""
+    v = code_version()
+    if v["commit"] is None:
+        return v["version"]
+    changed = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--", ".",
+         f":(exclude){PAGE.relative_to(ROOT)}"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()  # fmt: skip
+    return f"{v['version']} (commit {v['commit'][:12]}{', with uncommitted changes' if changed else ''})"
 
 
 def machine_line() -> str:
@@ -76,7 +89,7 @@ def main() -> None:
             sys.exit(
                 f"{' '.join(args.command)} failed ({done.returncode}); {PAGE.name} is unchanged"
             )
-        output, code = done.stdout, describe()
+        output, code = done.stdout, code_line()
     sys.stdout.write(output)
     write(PAGE, args.command[0], block(args.command, output, code))
     print(f"wrote the output of {args.command[0]} into {PAGE.relative_to(ROOT)}")
