@@ -21,25 +21,12 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from torchcell.code_version import code_version
+from torchcell.code_version import describe
 from torchcell.provenance import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "performance.md"
 END = "<!-- end of output -->"
-
-
-def code_line() -> str:
-    """The code version, where uncommitted changes to this page itself do not count."""
-    v = code_version()
-    if v["commit"] is None:
-        return v["version"]
-    changed = subprocess.run(
-        ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--", ".",
-         f":(exclude){PAGE.relative_to(ROOT)}"],
-        capture_output=True, text=True, check=False,
-    ).stdout.strip()  # fmt: skip
-    return f"{v['version']} (commit {v['commit'][:12]}{', with uncommitted changes' if changed else ''})"
 
 
 def machine_line() -> str:
@@ -89,7 +76,8 @@ def main() -> None:
             sys.exit(
                 f"{' '.join(args.command)} failed ({done.returncode}); {PAGE.name} is unchanged"
             )
-        output, code = done.stdout, code_line()
+        # changes to the page itself (earlier blocks) do not make the code uncommitted
+        output, code = done.stdout, describe(ignore=(str(PAGE.relative_to(ROOT)),))
     sys.stdout.write(output)
     write(PAGE, args.command[0], block(args.command, output, code))
     print(f"wrote the output of {args.command[0]} into {PAGE.relative_to(ROOT)}")

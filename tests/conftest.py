@@ -62,7 +62,8 @@ def driver(neo4j):
 
 
 # The bundled sample, once built, serves every module that reads it until a test empties the
-# graph (``clear``): {"graph": generation of the loaded sample or None, "datasets": {generation: path}}.
+# graph (``clear``): "generation" counts the builds, "graph" is the generation now loaded (None
+# after a clear), "datasets" maps a generation to its materialized dataset.
 _SAMPLE: dict = {"graph": None, "generation": 0, "datasets": {}}
 
 

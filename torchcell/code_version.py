@@ -10,8 +10,9 @@ from torchcell import __version__
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def code_version() -> dict:
-    """``{"version", "commit", "dirty"}``; commit and dirty are None outside a git checkout."""
+def code_version(ignore: tuple[str, ...] = ()) -> dict:
+    """``{"version", "commit", "dirty"}``; commit and dirty are None outside a git checkout.
+    ``ignore``: paths (from the repository root) whose uncommitted changes do not count."""
 
     def git(*args: str) -> str | None:
         try:
@@ -23,13 +24,18 @@ def code_version() -> dict:
         return done.stdout.strip() if done.returncode == 0 else None
 
     commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
+    excluded = [f":(exclude){path}" for path in ignore]
+    status = (
+        git("status", "--porcelain", "--untracked-files=no", "--", ".", *excluded)
+        if commit
+        else None
+    )
     return {"version": __version__, "commit": commit, "dirty": bool(status) if commit else None}
 
 
-def describe() -> str:
+def describe(ignore: tuple[str, ...] = ()) -> str:
     """``0.1.0 (commit 1a2b3c4d5e6f, with uncommitted changes)`` or ``0.1.0``."""
-    v = code_version()
+    v = code_version(ignore)
     if v["commit"] is None:
         return v["version"]
     dirty = ", with uncommitted changes" if v["dirty"] else ""

@@ -119,10 +119,8 @@ def check_bounded(path: Path) -> None:
     """Stream ``path`` once (decompressing a gzip file) in bounded memory and refuse, with a
     SourceError, a line longer than MAX_LINE or a gzip file that decompresses to more than
     MAX_RATIO times its size (a decompression bomb)."""
-    size = path.stat().st_size
-    with path.open("rb") as raw:
-        gzipped = raw.read(2) == b"\x1f\x8b"
-    allowed = max(MAX_RATIO * size, MIN_ALLOWED) if gzipped else None
+    gzipped = is_gzipped(path)
+    allowed = max(MAX_RATIO * path.stat().st_size, MIN_ALLOWED) if gzipped else None
     with gzip.open(path) if gzipped else path.open("rb") as stream:
         _check_lines(stream, path, allowed=allowed)
 
@@ -210,10 +208,14 @@ def _polars_lines(source) -> pl.DataFrame:
     )
 
 
+def is_gzipped(path: Path) -> bool:
+    with Path(path).open("rb") as raw:
+        return raw.read(2) == b"\x1f\x8b"
+
+
 def is_plain_text(path: Path) -> bool:
     """Neither gzipped nor a workbook: a file whose byte ranges can be read on their own."""
-    with Path(path).open("rb") as raw:
-        return path.suffix != ".xlsx" and raw.read(2) != b"\x1f\x8b"
+    return Path(path).suffix != ".xlsx" and not is_gzipped(path)
 
 
 def _line_start(stream, offset: int, path: Path) -> int:
@@ -297,7 +299,7 @@ def _xlsx_lines(path: Path) -> list[str | None]:
 
 
 def _split_in_python(path: Path) -> list[str | None]:
-    data = gzip.open(path).read() if path.read_bytes()[:2] == b"\x1f\x8b" else path.read_bytes()
+    data = gzip.open(path).read() if is_gzipped(path) else path.read_bytes()
     return _split_bytes(data, path)
 
 
