@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import random
 
+import torch
+
 from torchcell.cell import splits
 
 RNG = random.Random(0)
@@ -16,7 +18,22 @@ def test_held_out_genes_never_train_on_a_test_gene():
     train = {g for i in parts["train"].tolist() for g in GENOTYPES[i]}
     assert all(set(GENOTYPES[i]) - train for i in parts["test"].tolist())
     assert all(set(GENOTYPES[i]) - train for i in parts["val"].tolist())
-    assert sum(len(v) for v in parts.values()) == len(GENOTYPES)
+    used = sorted(i for v in parts.values() for i in v.tolist())
+    assert used == list(range(len(GENOTYPES)))  # a partition
+
+
+def test_the_test_part_is_locked_across_split_seeds():
+    """Split seeds redraw training and validation; the test part stays (test_seed)."""
+    for split in (splits.held_out_genes, splits.held_out_pairs):
+        first, second = (split(GENOTYPES, 0.15, 0.15, seed=s) for s in (0, 1))
+        assert torch.equal(first["test"], second["test"])
+        assert not torch.equal(first["val"], second["val"])
+        assert set(first["val"].tolist()).isdisjoint(first["test"].tolist())
+        other = split(GENOTYPES, 0.15, 0.15, seed=0, test_seed=splits.TEST_SEED + 1)
+        assert not torch.equal(other["test"], first["test"])
+    keys = [i // 2 for i in range(200)]
+    a, b = (splits.random_split(keys, 0.1, 0.2, seed=s) for s in (0, 1))
+    assert torch.equal(a["test"], b["test"]) and not torch.equal(a["val"], b["val"])
 
 
 def test_held_out_pairs_never_train_on_a_test_pair_and_keep_singles_in_training():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import statistics
 
 import pytest
 import torch
@@ -236,7 +237,7 @@ def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data
     } <= names
     # the best null is chosen on validation among the competitors, and compared paired
     baselines = json.loads(
-        (out / "held_out_genes" / "gene_set" / "seed5" / "metrics.json").read_text()
+        (out / "held_out_genes" / "gene_set" / "split1" / "seed5" / "metrics.json").read_text()
     )["baselines"]
     val_mse = {
         k: v["val"]["fitness"]["mse"] for k, v in baselines.items() if "all singles" not in k
@@ -250,7 +251,7 @@ def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data
     mean_row = next(r for r in rows if r["model"] == "mean")
     assert mean_row["n"] == model["n"] and mean_row["mse_ci"][0] < mean_row["mse"][0]
     for seed in (5, 6):  # runs are kept per seed, the split fixed by split_seed
-        run = out / "held_out_genes" / "gene_set" / f"seed{seed}"
+        run = out / "held_out_genes" / "gene_set" / "split1" / f"seed{seed}"
         saved = json.loads((run / "metrics.json").read_text())
         assert saved["config"]["seed"] == seed and saved["config"]["split_seed"] == 1
         assert saved["config"]["accelerator"] == "auto"
@@ -277,6 +278,40 @@ def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data
         f"| compare | held_out_genes | fitness | gene_set | {mean:.5f} | {model['null']} |"
         in headline
     )
+
+
+def test_compare_over_split_seeds_scores_one_locked_test_part(data, tmp_path):
+    """Two split seeds: two training/validation parts around one test part; the nulls are
+    fitted per split seed and each run is paired with its own split's null."""
+    from torchcell.train.compare import compare
+    from torchcell.train.config import TrainConfig
+    from torchcell.train.loop import data_module
+
+    config = _gene_set_config(tmp_path, data, "score_train: false\n")
+    out = tmp_path / "compare"
+    rows = compare([config], ["held_out_genes"], seeds=1, split_seeds=2, out=out, log=lambda _: 0)
+    model = next(r for r in rows if r["model"] == "gene_set")
+    assert model["seeds"] == 2 and model["split_seeds"] == [0, 1]
+    runs = [
+        json.loads((out / "held_out_genes/gene_set" / f"split{k}/seed0/metrics.json").read_text())
+        for k in (0, 1)
+    ]
+    assert [r["config"]["split_seed"] for r in runs] == [0, 1]
+    parts = [data_module(TrainConfig.from_yaml(config, split_seed=k)).indices for k in (0, 1)]
+    assert torch.equal(parts[0]["test"], parts[1]["test"])  # the locked test part
+    assert not torch.equal(parts[0]["val"], parts[1]["val"])
+    null = model["null"]
+    val = [statistics.fmean(r["baselines"][k]["val"]["fitness"]["mse"] for r in runs)
+           for k in runs[0]["baselines"] if "all singles" not in k]  # fmt: skip
+    assert statistics.fmean(r["baselines"][null]["val"]["fitness"]["mse"] for r in runs) == min(val)
+    null_row = next(r for r in rows if r["model"] == null)
+    per_split = [r["baselines"][null]["test"]["fitness"]["mse"] for r in runs]
+    assert null_row["seeds"] == 2 and null_row["mse"][0] == pytest.approx(
+        statistics.fmean(per_split)
+    )
+    assert per_split[0] != per_split[1]  # fitted on each split's own training part
+    gaps = [r["test"]["fitness"]["mse"] - m for r, m in zip(runs, per_split, strict=True)]
+    assert model["delta_mse"] == pytest.approx(statistics.fmean(gaps), abs=1e-6)
 
 
 def test_compare_writes_each_finished_model_and_split_before_the_next_trains(data, tmp_path):
@@ -312,7 +347,7 @@ def test_compare_resume_keeps_finished_seeds_and_trains_what_is_missing(data, tm
     config = _gene_set_config(tmp_path, data, "score_train: false\n")  # as for a long run
     out, lines = tmp_path / "compare", []
     first = compare([config], ["random"], seeds=1, out=out, log=lambda _: None)
-    runs = out / "random" / "gene_set"
+    runs = out / "random" / "gene_set" / "split0"
     stamp = (runs / "seed0" / "model.pt").stat().st_mtime_ns
     metrics = json.loads((runs / "seed0" / "metrics.json").read_text())
     assert metrics["train"] is None and metrics["test"]["fitness"]["n"] > 0

@@ -54,17 +54,18 @@ class CellDataModule(L.LightningDataModule):
         seed: int = 0,
         shuffle_seed: int = 0,
         num_workers: int = 0,
+        test_seed: int = splits.TEST_SEED,
         processor: object = None,
         val_datasets: Sequence[str] = (),
         test_datasets: Sequence[str] = (),
     ):
-        """``seed``: of the split (train/val/test); ``shuffle_seed``: of the training loader's
-        shuffling; ``val_datasets``/``test_datasets``: the ``by_dataset`` split's parts."""
+        """``seed``: of the split's validation part; ``test_seed``: of its (locked) test part
+        (``torchcell.cell.splits``); ``shuffle_seed``: of the training loader's shuffling; ``val_datasets``/``test_datasets``: the ``by_dataset`` split's parts."""
         super().__init__()
         self.root, self.split, self.processor = Path(root), split, processor
         self.val_fraction, self.test_fraction = val_fraction, test_fraction
         self.batch_size, self.seed, self.shuffle_seed = batch_size, seed, shuffle_seed
-        self.num_workers = num_workers
+        self.num_workers, self.test_seed = num_workers, test_seed
         self.val_datasets, self.test_datasets = list(val_datasets), list(test_datasets)
         self._ready = False
 
@@ -87,15 +88,19 @@ class CellDataModule(L.LightningDataModule):
         """Genes, allele kinds and environment of every sample (what the baselines read)."""
         if self.split == "random":
             self.indices = splits.random_split(
-                [s.key()[0] for s in self.samples], self.val_fraction, self.test_fraction, self.seed
+                [s.key()[0] for s in self.samples],
+                self.val_fraction,
+                self.test_fraction,
+                self.seed,
+                self.test_seed,
             )
         elif self.split == "held_out_genes":
             self.indices = splits.held_out_genes(
-                self.genotypes, self.val_fraction, self.test_fraction, self.seed
+                self.genotypes, self.val_fraction, self.test_fraction, self.seed, self.test_seed
             )
         elif self.split == "held_out_pairs":
             self.indices = splits.held_out_pairs(
-                self.genotypes, self.val_fraction, self.test_fraction, self.seed
+                self.genotypes, self.val_fraction, self.test_fraction, self.seed, self.test_seed
             )
         else:
             names = self.dataset.manifest.spec["datasets"]

@@ -9,6 +9,13 @@ memorizes genes scores as well as a real one. The held-out splits are the ones t
   has a test or val pair together (single mutants always train).
 * ``by_dataset``: whole datasets for val and test.
 
+The test part is **locked**: its keys are drawn with ``test_seed`` (default ``TEST_SEED``)
+alone and it holds every sample with a test key, and ``seed`` draws the validation keys from
+the rest, so several split seeds (``tc compare --split-seeds``) vary training and validation
+around one test part, which is read only for the final scores. (A pair of a test and a
+validation gene is a test sample; validation has no such pairs of two unseen genes beside its
+own val × val pairs.)
+
 Each returns {"train", "val", "test"} index tensors that partition the samples they use.
 """
 
@@ -21,24 +28,32 @@ from collections.abc import Sequence
 import torch
 
 Split = dict[str, torch.Tensor]
+TEST_SEED = 1009
+"""Draws the test part of every split unless a config names another ``test_seed``."""
 
 
 def _tensor(indices: list[int]) -> torch.Tensor:
     return torch.tensor(sorted(indices), dtype=torch.long)
 
 
-def random_split(genotypes: Sequence, val: float, test: float, seed: int) -> Split:
+def _draw(every: list, val: float, test: float, seed: int, test_seed: int) -> tuple[set, set]:
+    """(val keys, test keys): the test fraction of ``every`` drawn by ``test_seed``, then the
+    validation fraction of the rest by ``seed``."""
+    every = sorted(every, key=repr)
+    n_test, n_val = round(len(every) * test), round(len(every) * val)
+    random.Random(test_seed).shuffle(every)
+    rest = every[n_test:]
+    random.Random(seed).shuffle(rest)
+    return set(rest[:n_val]), set(every[:n_test])
+
+
+def random_split(
+    genotypes: Sequence, val: float, test: float, seed: int, test_seed: int = TEST_SEED
+) -> Split:
     """Random fractions of the *genotypes* (hashable keys, one per sample): replicates of one
     genotype (kept apart by ``replicates: keep_all``) always land in the same part."""
-    unique = sorted(set(genotypes), key=repr)
-    perm = torch.randperm(len(unique), generator=torch.Generator().manual_seed(seed)).tolist()
-    n_val, n_test = round(len(unique) * val), round(len(unique) * test)
-    part = {unique[j]: "val" for j in perm[:n_val]}
-    part.update({unique[j]: "test" for j in perm[n_val : n_val + n_test]})
-    parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
-    for i, genotype in enumerate(genotypes):
-        parts[part.get(genotype, "train")].append(i)
-    return {k: _tensor(v) for k, v in parts.items()}
+    val_keys, test_keys = _draw(list(set(genotypes)), val, test, seed, test_seed)
+    return _assign([{g} for g in genotypes], val_keys, test_keys)
 
 
 def _assign(keys: Sequence[set], val_keys: set, test_keys: set) -> Split:
@@ -49,21 +64,25 @@ def _assign(keys: Sequence[set], val_keys: set, test_keys: set) -> Split:
     return {k: _tensor(v) for k, v in parts.items()}
 
 
-def _held_out(keys: Sequence[set], val: float, test: float, seed: int) -> Split:
+def _held_out(keys: Sequence[set], val: float, test: float, seed: int, test_seed: int) -> Split:
     """Hold out random fractions of all keys (genes or gene pairs) for test and val."""
-    every = sorted(set().union(*keys))
-    random.Random(seed).shuffle(every)
-    n_test, n_val = round(len(every) * test), round(len(every) * val)
-    return _assign(keys, set(every[n_test : n_test + n_val]), set(every[:n_test]))
+    val_keys, test_keys = _draw(list(set().union(*keys)), val, test, seed, test_seed)
+    return _assign(keys, val_keys, test_keys)
 
 
-def held_out_genes(genotypes: Sequence[Sequence[int]], val: float, test: float, seed: int) -> Split:
-    return _held_out([set(genotype) for genotype in genotypes], val, test, seed)
+def held_out_genes(
+    genotypes: Sequence[Sequence[int]], val: float, test: float, seed: int,
+    test_seed: int = TEST_SEED,
+) -> Split:  # fmt: skip
+    return _held_out([set(genotype) for genotype in genotypes], val, test, seed, test_seed)
 
 
-def held_out_pairs(genotypes: Sequence[Sequence[int]], val: float, test: float, seed: int) -> Split:
+def held_out_pairs(
+    genotypes: Sequence[Sequence[int]], val: float, test: float, seed: int,
+    test_seed: int = TEST_SEED,
+) -> Split:  # fmt: skip
     pairs = [set(itertools.combinations(sorted(set(genotype)), 2)) for genotype in genotypes]
-    return _held_out(pairs, val, test, seed)
+    return _held_out(pairs, val, test, seed, test_seed)
 
 
 def by_dataset(datasets: Sequence[int], val: set[int], test: set[int]) -> Split:

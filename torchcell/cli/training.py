@@ -208,7 +208,13 @@ def compare_cmd(
         help="Splits to train and score on (repeatable).",
     ),
     seeds: int = typer.Option(3, min=1, help="Runs per config (seeds seed, seed + 1, …)."),
-    split_seed: int = typer.Option(None, help="Override every config's split_seed."),
+    split_seeds: int = typer.Option(
+        1,
+        min=1,
+        help="Splits per split kind (split_seed, split_seed + 1, …): each has its own training "
+        "and validation part around the one locked test part (test_seed).",
+    ),
+    split_seed: int = typer.Option(None, help="Override every config's (first) split_seed."),
     epochs: int = typer.Option(None, help="Override every config's epochs."),
     out: Path = typer.Option(Path("runs/compare"), help="Folder for the runs and compare.md."),
     accelerator: Accelerator = typer.Option(None, help="Override every config's accelerator."),
@@ -221,8 +227,8 @@ def compare_cmd(
         "dataset (a cut-off compare trains only what is missing; not after code changes).",
     ),
 ) -> None:
-    """Train every config SEEDS times on every split (one fixed split each) and print one
-    table: mean ± SD over seeds and bootstrap intervals, models beside the baselines.
+    """Train every config SEEDS times on SPLIT_SEEDS splits of every split kind and print one
+    table: mean ± SD over the runs and bootstrap intervals, models beside the baselines.
 
     Prints each run's epochs (validation loss) as they finish.
 
@@ -233,7 +239,8 @@ def compare_cmd(
 
     with user_errors():
         rows = compare(
-            configs, [value(s) for s in split], seeds, split_seed=split_seed, epochs=epochs,
+            configs, [value(s) for s in split], seeds, split_seeds=split_seeds,
+            split_seed=split_seed, epochs=epochs,
             out=out, log=console.print, accelerator=value(accelerator), resume=resume,
             overwrite=overwrite,
         )  # fmt: skip

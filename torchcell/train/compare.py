@@ -1,31 +1,35 @@
-"""``tc compare``: several models, several seeds each, on one fixed split, beside the baselines.
+"""``tc compare``: several models, several seeds each, on one or more splits, beside the baselines.
 
 For every split and every config, ``seeds`` runs differ only in ``seed`` (initialisation,
-shuffling, dropout); the split is fixed by ``split_seed``, so every run and every baseline is
-scored on the same test samples, at the checkpoint chosen on validation. A row gives the
-mean ± SD over seeds of each test metric and a 95 % bootstrap interval of the seeds' mean
+shuffling, dropout) and ``split_seeds`` splits only in their training and validation parts
+(``split_seed``, ``split_seed + 1``, …): the test part is locked by ``test_seed``
+(``torchcell.cell.splits``), so every run and every baseline is scored on the same test samples,
+at the checkpoint chosen on its own validation part. A row gives the mean ± SD over all runs
+(split seeds × seeds) of each test metric and a 95 % bootstrap interval of the runs' mean
 (``metrics.bootstrap_ci``): a cluster bootstrap over the units the split holds out (test genes
 for held-out genes, the genes on both sides for held-out pairs), test samples for random. The
-baselines are fitted once per split (they do not depend on the training seed); their
-interval is of their one prediction.
+baselines are fitted once per split seed (they do not depend on the training seed); a
+baseline row is the mean ± SD over split seeds.
 
 Beside each model, per label, the **best null**: the baseline with the lowest *validation*
-MSE (never chosen on test; the "all singles" reference, which reads test singles, is not a
-candidate), and the model's test MSE minus the null's with a paired bootstrap interval
-(``metrics.paired_delta_ci``): marginal intervals of two models overlap even when one is better
-on nearly every resample, the paired interval of the difference does not hide that.
+MSE, averaged over split seeds (never chosen on test; the "all singles" reference, which reads
+test singles, is not a candidate), and the model's test MSE minus the null's with a paired
+bootstrap interval (``metrics.paired_delta_ci``, each run paired with the null of its own split
+seed): marginal intervals of two models overlap even when one is better on nearly every
+resample, the paired interval of the difference does not hide that.
 
-Runs go to ``OUT/SPLIT/NAME/seedS`` (NAME: the config file's stem, so two configs of one
-model, e.g. a variant, stay apart); the table to ``OUT/compare.md``, everything to
-``OUT/compare.json``, both rewritten after every model and after each split's baselines (a
-compare cut off midway keeps the models and the splits that finished). With ``resume``, a seed
-whose folder holds a finished run of the same config on the same dataset
+Runs go to ``OUT/SPLIT/NAME/splitF/seedS`` (NAME: the config file's stem, so two configs of one
+model, e.g. a variant, stay apart; F: the split seed); the table to ``OUT/compare.md``,
+everything to ``OUT/compare.json``, both rewritten after every model and after each split's
+baselines (a compare cut off midway keeps the models and the splits that finished). With
+``resume``, a run whose folder holds a finished run of the same config on the same dataset
 (``loop.finished_run``) is read back instead of trained again: rerun a cut-off compare with
-``--resume`` to train only what is missing (not after changing the code: it cannot tell).
-"""
+``--resume`` to train only what is missing (not after changing the code: it cannot tell)."""
 
 from __future__ import annotations
 
+import itertools
+import math
 import statistics
 from collections.abc import Callable
 from pathlib import Path
@@ -46,19 +50,22 @@ HEADER = (
 )  # fmt: skip
 
 
-def best_null(baselines: dict, label: str) -> str | None:
-    """The baseline with the lowest validation MSE on ``label`` (the all-singles reference
-    excluded: it reads the test split's single mutants)."""
+def best_null(baselines: list[dict], label: str) -> str | None:
+    """The baseline with the lowest validation MSE on ``label``, averaged over the split seeds'
+    ``baselines`` (the all-singles reference excluded: it reads the test split's singles)."""
     candidates = {
-        name: scores["val"][label]["mse"]
-        for name, scores in baselines.items()
+        name: statistics.fmean(b[name]["val"][label]["mse"] for b in baselines)
+        for name, scores in baselines[0].items()
         if name != ALL_SINGLES and scores["val"][label]["n"]
     }
     return min(candidates, key=candidates.get) if candidates else None
 
 
 def _mean_sd(values: list[float]) -> tuple[float, float]:
-    sd = statistics.stdev(values) if len(values) > 1 else float("nan")
+    """Mean and SD; NaN for both where a value is NaN (the Pearson of a constant null)."""
+    if any(math.isnan(v) for v in values):
+        return math.nan, math.nan
+    sd = statistics.stdev(values) if len(values) > 1 else math.nan
     return statistics.fmean(values), sd
 
 
@@ -75,11 +82,13 @@ def _model_rows(name: str, split: str, results: list[TrainResult], labels: list[
     rows = []
     for j, label in enumerate(labels):
         per_seed = [r.test[label] for r in results]
-        null = best_null(results[0].baselines, label)
-        deltas = {  # against every competing null, paired; the best one's goes in the table
-            baseline: paired_delta_ci([p[:, [j]] for p in preds], reference[:, [j]],
-                                      true[:, [j]], [label], clusters=clusters)[label]
-            for baseline, reference in results[0].baseline_test_pred.items()
+        null = best_null([r.baselines for r in results], label)
+        deltas = {  # against every competing null, paired run by run (each with its split's)
+            baseline: paired_delta_ci(
+                [p[:, [j]] for p in preds], [r.baseline_test_pred[baseline][:, [j]] for r in results],
+                true[:, [j]], [label], clusters=clusters,
+            )[label]
+            for baseline in results[0].baseline_test_pred
             if baseline != ALL_SINGLES
         }  # fmt: skip
         delta = deltas.get(null, {"delta_mse": float("nan"), "ci": [float("nan")] * 2})
@@ -115,21 +124,37 @@ def _by_size(per_seed: list[dict], label: str) -> dict:
     return out
 
 
-def _baseline_rows(split: str, result: TrainResult, labels: list[str]) -> list:
-    rows = []
-    for name, scores in result.baselines.items():
+def _baseline_rows(
+    split: str, results: list[TrainResult], labels: list[str], folds: list[int]
+) -> list:
+    """The baselines of one run per split seed: mean ± SD over split seeds, their interval
+    that of the split seeds' mean (as a model's over its runs)."""
+    rows, first = [], results[0]
+    for name, scores in first.baselines.items():
+        preds = (
+            [r.baseline_test_pred[name] for r in results]
+            if name in first.baseline_test_pred
+            else None
+        )
+        ci = (
+            bootstrap_ci(preds, first.test_true, labels, clusters=first.test_clusters)
+            if preds and len(results) > 1
+            else None
+        )
         for label in labels:
-            m = scores["test"][label]
-            if not m["n"]:
+            if not scores["test"][label]["n"]:
                 continue
+            per_split = [r.baselines[name] for r in results]
+            mse, pearson = ([b["test"][label][k] for b in per_split] for k in ("mse", "pearson"))
+            interval = ci[label] if ci else scores["test_ci"][label]
             rows.append(
                 {
-                    "model": name, "split": split, "label": label, "n": m["n"], "seeds": 1,
-                    "mse": (m["mse"], float("nan")), "pearson": (m["pearson"], float("nan")),
-                    "val_mse": scores["val"][label]["mse"],
-                    "mse_ci": scores["test_ci"][label]["mse"],
-                    "pearson_ci": scores["test_ci"][label]["pearson"],
-                    "by_size": _by_size([scores["test_by_size"]], label),
+                    "model": name, "split": split, "label": label,
+                    "n": scores["test"][label]["n"], "seeds": len(results), "split_seeds": folds,
+                    "mse": _mean_sd(mse), "pearson": _mean_sd(pearson),
+                    "val_mse": statistics.fmean(b["val"][label]["mse"] for b in per_split),
+                    "mse_ci": interval["mse"], "pearson_ci": interval["pearson"],
+                    "by_size": _by_size([b["test_by_size"] for b in per_split], label),
                 }
             )  # fmt: skip
     return rows
@@ -139,6 +164,7 @@ def compare(
     configs: list[Path],
     splits: list[str],
     seeds: int = 3,
+    split_seeds: int = 1,
     split_seed: int | None = None,
     epochs: int | None = None,
     out: Path = Path("runs/compare"),
@@ -147,9 +173,10 @@ def compare(
     resume: bool = False,
     overwrite: bool = False,
 ) -> list[dict]:
-    """Train every config ``seeds`` times on every split; return (and write) the rows.
+    """Train every config ``seeds`` times on ``split_seeds`` splits of every split kind; return
+    (and write) the rows.
 
-    ``split_seed``, ``epochs`` and ``accelerator`` override every config's (None: keep);
+    ``split_seed`` (the first of the split seeds), ``epochs`` and ``accelerator`` override every config's (None: keep);
     ``resume``: keep the seeds that already finished (see the module docstring); a folder that
     holds a compare is refused unless ``resume`` or ``overwrite``. ``log`` gets a line per
     epoch of every run (its validation loss) and one per finished run."""
@@ -160,20 +187,22 @@ def compare(
             "runs, --overwrite to train them again, or --out to write elsewhere"
         )
     rows: list[dict] = []
-    total, done = len(splits) * len(configs) * seeds, 0
+    total, done = len(splits) * len(configs) * split_seeds * seeds, 0
     for split in splits:
-        last = None
+        nulls = None
         for config in configs:
             base = TrainConfig.from_yaml(
                 config, split=split, epochs=epochs, split_seed=split_seed, accelerator=accelerator
             )
-            results = []
-            for offset in range(seeds):
-                seed = base.seed + offset
-                cfg = base.model_copy(
-                    update={"seed": seed, "output": out / split / Path(config).stem / f"seed{seed}"}
-                )
-                name = f"[{done + 1}/{total}] {Path(config).stem} on {split}, seed {seed}"
+            stem, results = Path(config).stem, []
+            for fold, seed in itertools.product(range(split_seeds), range(seeds)):
+                fold, seed = base.split_seed + fold, base.seed + seed
+                cfg = base.model_copy(update={
+                    "seed": seed, "split_seed": fold,
+                    "output": out / split / stem / f"split{fold}" / f"seed{seed}",
+                })  # fmt: skip
+                where = f"split seed {fold}, " if split_seeds > 1 else ""
+                name = f"[{done + 1}/{total}] {stem} on {split}, {where}seed {seed}"
                 kept = finished_run(cfg) if resume else None
                 result = kept or train(
                     cfg, progress_bar=False, log=lambda line, name=name: log(f"{name}: {line}"),
@@ -183,13 +212,15 @@ def compare(
                 done += 1
                 log(f"{name}: {'kept the finished run, ' if kept else ''}"
                     f"best epoch {result.best_epoch}")  # fmt: skip
-            rows += _model_rows(Path(config).stem, split, results, base.labels)
+            rows += _model_rows(stem, split, results, base.labels)
+            folds = list(range(base.split_seed, base.split_seed + split_seeds))
             for row in rows[-len(base.labels) :]:
                 row["config"], row["dataset_manifest"] = str(config), dataset_identity(base)
-            last = results[0]
+                row["split_seeds"] = folds
+            nulls = results[::seeds]  # one run per split seed: its split's baselines
             _write(out, rows, configs)  # after every model: a cut-off compare keeps what ran
-        if last is not None:
-            rows += _baseline_rows(split, last, base.labels)
+        if nulls is not None:
+            rows += _baseline_rows(split, nulls, base.labels, folds)
             _write(out, rows, configs)  # and the split's nulls before the next split trains
     return rows
 

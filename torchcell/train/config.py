@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from torchcell.cell.splits import TEST_SEED
 from torchcell.config_files import read_yaml
 from torchcell.errors import TorchCellError
 from torchcell.models import registry
@@ -69,7 +70,14 @@ class TrainConfig(BaseModel):
     weight_decay: float = Field(0.0, ge=0, description="AdamW's decoupled weight decay")
     seed: int = Field(0, description="initialisation, shuffling and dropout (not the split)")
     split_seed: int = Field(
-        0, description="the train/val/test split: several seeds of a model share one split"
+        0,
+        description="the split's validation part (several seeds of a model share one split; "
+        "tc compare --split-seeds trains on several)",
+    )
+    test_seed: int = Field(
+        TEST_SEED,
+        description="the split's test part, locked: the same for every split_seed, read only "
+        "for the final scores",
     )
     labels: list[str] = Field(
         default_factory=lambda: ["fitness", "gene_interaction"],

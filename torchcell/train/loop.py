@@ -107,6 +107,7 @@ def data_module(config: TrainConfig) -> CellDataModule:
         config.dataset, split=config.split, val_fraction=config.val_fraction,
         test_fraction=config.test_fraction, batch_size=config.batch_size,
         seed=config.split_seed, shuffle_seed=config.seed, num_workers=config.num_workers,
+        test_seed=config.test_seed,
     )  # fmt: skip
 
 

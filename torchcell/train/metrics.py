@@ -148,24 +148,31 @@ def bootstrap_ci(
     return out
 
 
+def _squared(runs: list[torch.Tensor], keep: torch.Tensor, j: int, t: torch.Tensor):
+    """Per kept sample, the squared error of column ``j`` averaged over ``runs``."""
+    return sum((p[keep, j].detach().double().cpu() - t) ** 2 for p in runs) / len(runs)
+
+
 def paired_delta_ci(
-    preds: list[torch.Tensor], reference: torch.Tensor, true: torch.Tensor, labels: list[str],
+    preds: list[torch.Tensor], reference: torch.Tensor | list[torch.Tensor], true: torch.Tensor,
+    labels: list[str],
     resamples: int = 1000, seed: int = 0, level: float = 0.95,
     clusters: list[list[int]] | None = None,
 ) -> dict:  # fmt: skip
     """The MSE of a model (the mean over its seeds' ``preds``) minus that of ``reference`` (a
-    null's (n, L) prediction), with a percentile interval over bootstrap resamples of the test
-    set (``clusters`` as in ``bootstrap_ci``), both scored on each resample: a paired
-    comparison, so the interval is that of the difference (above 0: the model is worse than
+    null's (n, L) prediction, or one per run of ``preds``: the null of each run's own split),
+    with a percentile interval over bootstrap resamples of the test set (``clusters`` as in
+    ``bootstrap_ci``), both scored on each resample: a paired comparison, so the interval is that of the difference (above 0: the model is worse than
     the null on this test set; below 0, better). Returns {label: {"delta_mse": d, "ci": …}}."""
     generator = torch.Generator().manual_seed(seed)
+    references = reference if isinstance(reference, list) else [reference]
     out = {}
     for j, label in enumerate(labels):
         keep = ~torch.isnan(true[:, j])
         t = true[keep, j].double()
-        # per sample: the seeds' mean squared error minus the null's
-        loss = sum((p[keep, j].detach().double().cpu() - t) ** 2 for p in preds) / len(preds)
-        gap = loss - (reference[keep, j].double() - t) ** 2
+
+        # per sample: the runs' mean squared error minus the null's
+        gap = _squared(preds, keep, j, t) - _squared(references, keep, j, t)
         if t.numel() < 3:
             out[label] = {"delta_mse": math.nan, "ci": [math.nan, math.nan]}
             continue

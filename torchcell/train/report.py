@@ -25,7 +25,11 @@ from torchcell.code_version import ROOT, code_version  # noqa: E402
 from torchcell.errors import TorchCellError  # noqa: E402
 from torchcell.train.compare import markdown  # noqa: E402
 
-PRODUCING = ("torchcell", "pipeline/train")
+PRODUCING = (
+    "torchcell/cell", "torchcell/losses", "torchcell/models", "torchcell/train",
+    ":!torchcell/train/report.py", "pipeline/train",
+)  # fmt: skip
+"""What makes a row's numbers (the dataset's own identity is its manifest's sha256)."""
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
 
@@ -150,8 +154,10 @@ def _provenance(record: dict) -> list[str]:
     )
     lines.append(f"- dataset manifest sha256: {', '.join(f'`{d}`' for d in datasets)}")
     seeds = sorted({r["seeds"] for r in record["rows"] if _is_model(r)})
-    lines.append(f"- configs: {', '.join(f'`{c}`' for c in record['configs'])}; seeds per model: "
-                 f"{', '.join(map(str, seeds))}")  # fmt: skip
+    folds = sorted({str(r.get("split_seeds", [0])) for r in record["rows"] if _is_model(r)})
+    lines.append(f"- configs: {', '.join(f'`{c}`' for c in record['configs'])}; runs per model: "
+                 f"{', '.join(map(str, seeds))} (split seeds {', '.join(folds)}, the test part "
+                 "locked)")  # fmt: skip
     changed = code_changed(commit)
     if changed:
         lines.append(
