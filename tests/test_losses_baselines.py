@@ -19,6 +19,7 @@ from torchcell.losses import (
 from torchcell.train.baselines import (
     AdditiveRidge,
     FeatureRidge,
+    GeneNeighbours,
     LowRankPairs,
     MeanBaseline,
     MultiplicativeBaseline,
@@ -204,6 +205,34 @@ def test_feature_ridge_speaks_for_genes_training_never_saw():
         features, (train[0], train[1] + 3 * torch.randn(train[1].shape, generator=generator)), val
     )
     assert noisy.alpha > model.alpha, "noisy training labels: more shrinkage chosen"
+
+
+def test_go_neighbours_predict_from_the_most_similar_training_genes():
+    """Genes 0, 1 share a GO term, 2, 3 another, 4 has none: an unseen gene gets its GO
+    neighbour's single, an unseen pair the pair of its genes' neighbours, a gene without
+    annotation the training mean; per label, unmeasured labels are skipped."""
+    features = torch.tensor([[1.0, 0], [1, 0], [0, 1], [0, 1], [0, 0]])
+    train = [Genotype([0], [0]), Genotype([2], [0]), Genotype([0, 2], [0, 0])]
+    y = torch.tensor([[1.0, NAN], [0.0, 4.0], [5.0, 2.0]])
+    model = GeneNeighbours(features, k=1).fit(train, y)
+    test = [Genotype([1], [0]), Genotype([3], [0]), Genotype([4], [0]), Genotype([3, 1], [0, 0])]
+    pred = model.predict(test)
+    mean = y.nanmean(0).tolist()
+    assert pred[:, 0].tolist() == pytest.approx([1.0, 0.0, mean[0], 5.0])
+    assert pred[:, 1].tolist() == pytest.approx([mean[1], 4.0, mean[1], 2.0])  # 0: unmeasured
+
+
+def test_go_neighbours_choose_k_on_validation(monkeypatch):
+    """Gene 3 is most like gene 0 (same terms), less like 1 and 2: k = 1 predicts 0's single,
+    k = 3 mixes in the others; validation decides which."""
+    monkeypatch.setattr(GeneNeighbours, "K_GRID", (1, 3))
+    features = torch.tensor([[1.0, 1], [1, 0], [1, 0], [1, 1]])
+    train = ([Genotype([g], [0]) for g in range(3)], torch.tensor([[1.0], [0.0], [0.0]]))
+    mixed = float(GeneNeighbours(features, k=3).fit(*train).predict([Genotype([3], [0])]))
+    assert 0 < mixed < 1
+    for truth, k in ((1.0, 1), (mixed, 3)):
+        val = ([Genotype([3], [0])], torch.tensor([[truth]]))
+        assert GeneNeighbours.chosen_on_validation(features, train, val).k == k
 
 
 def test_paired_interval_sees_a_small_consistent_gain_that_marginal_intervals_hide():

@@ -20,6 +20,11 @@
   mutant's genes (``torchcell.cell.gene_features``: GO membership without IGI, network
   degrees; allele kinds ignored), α chosen on validation: a null that knows what the
   annotations say about a gene, so it speaks for genes training never saw (held-out genes).
+* ``GeneNeighbours``: nearest neighbours in GO: a single mutant gets the similarity-weighted
+  mean of the singles of its k most GO-similar training genes (cosine of GO membership), a
+  double (i, j) that of the training pairs (a, b) with a among i's k neighbours and b among
+  j's (weight s(i, a)·s(j, b)); k chosen on validation. Guilt by association, the oldest null
+  of gene-function prediction.
 
 Each has ``fit(samples, y)`` and ``predict(samples) -> (n, L)``; samples are ``Genotype``s
 (gene indices, allele kinds, environment), y is (n, L) with NaN where a label was not measured.
@@ -43,6 +48,14 @@ from torchcell.cell.gene_features import NULL_FEATURES, gene_features
 
 def _nanmean(y: torch.Tensor) -> torch.Tensor:
     return torch.nan_to_num(torch.nanmean(y, dim=0), nan=0.0)
+
+
+def _validation_error(pred: torch.Tensor, truth: torch.Tensor, train_y: torch.Tensor) -> float:
+    """MSE in units of each label's training variance, summed over labels: how a null's
+    hyperparameter is chosen on validation."""
+    spread = torch.nan_to_num(torch.nanmean((train_y - _nanmean(train_y)) ** 2, 0), 1.0)
+    residual = (pred - truth) ** 2 / spread.clamp_min(1e-12)
+    return float(residual.nanmean(0).nan_to_num().sum())
 
 
 class MeanBaseline:
@@ -346,14 +359,118 @@ class FeatureRidge:
         """α from ``ALPHA_GRID`` by the validation MSE (in units of each label's training SD,
         summed over labels); the test split is never looked at."""
         model = cls(features).fit(*train)
-        spread = torch.nan_to_num(torch.nanmean((train[1] - _nanmean(train[1])) ** 2, 0), 1.0)
         errors = {}
         for alpha, weights in model.weights_by_alpha.items():
             model.weights = weights
-            residual = (model.predict(val[0]) - val[1]) ** 2 / spread.clamp_min(1e-12)
-            errors[alpha] = float(residual.nanmean(0).nan_to_num().sum())
+            errors[alpha] = _validation_error(model.predict(val[0]), val[1], train[1])
         model.alpha = min(errors, key=errors.get)
         model.weights = model.weights_by_alpha[model.alpha]
+        return model
+
+
+class GeneNeighbours:
+    name = "GO neighbours"
+    K_GRID = (5, 20, 50)
+    CHUNK = 4096  # pairs scored at once: (chunk, k, k) gathers
+
+    def __init__(self, features: torch.Tensor, k: int = 20):
+        norm = features.norm(dim=1, keepdim=True)
+        self.unit = torch.where(norm > 0, features / norm.clamp_min(1e-12), features)
+        self.k = k
+
+    def fit(self, samples: Sequence[Genotype], y: torch.Tensor) -> GeneNeighbours:
+        """Per label, the training singles' sums and counts per gene and the training pairs'
+        sums and counts per gene pair (dense over the genes in a training pair)."""
+        self.mean = _nanmean(y)
+        labels = y.shape[1]
+        singles = [i for i, s in enumerate(samples) if len(s.genes) == 1]
+        doubles = [i for i, s in enumerate(samples) if len(s.genes) == 2]
+        self.single_genes = torch.tensor(
+            sorted({samples[i].genes[0] for i in singles}), dtype=torch.long
+        )
+        self.single_sum, self.single_count = self._sums(
+            [[samples[i].genes[0]] for i in singles], y[singles], self.single_genes, labels
+        )
+        self.pair_genes = torch.tensor(
+            sorted({g for i in doubles for g in samples[i].genes}), dtype=torch.long
+        )
+        self.pair_sum, self.pair_count = self._sums(
+            [list(samples[i].genes) for i in doubles], y[doubles], self.pair_genes, labels
+        )
+        return self
+
+    @staticmethod
+    def _sums(genes: list[list[int]], y: torch.Tensor, index: torch.Tensor, labels: int):
+        """Sums and counts of ``y`` per gene (one gene each) or per unordered gene pair (both
+        orders), over the positions of ``index``."""
+        position = {g: k for k, g in enumerate(index.tolist())}
+        shape = (len(position),) * (len(genes[0]) if genes else 1) + (labels,)
+        total, count = (
+            torch.zeros(shape, dtype=torch.float64),
+            torch.zeros(shape, dtype=torch.float64),
+        )
+        if not genes:
+            return total, count
+        at = torch.tensor([[position[g] for g in row] for row in genes])
+        seen = ~torch.isnan(y)
+        values = torch.nan_to_num(y).double()
+        orders = [at] if at.shape[1] == 1 else [at, at.flip(1)]
+        for order in orders:
+            total.index_put_(tuple(order.T), values, accumulate=True)
+            count.index_put_(tuple(order.T), seen.double(), accumulate=True)
+        return total, count
+
+    def _neighbours(self, genes: torch.Tensor, among: torch.Tensor):
+        """Each of ``genes``' k most similar genes of ``among`` (positions) and the weights
+        (cosine similarity; 0 where not positive)."""
+        sim = self.unit[genes] @ self.unit[among].T
+        k = min(self.k, among.numel())
+        weight, at = sim.topk(k, dim=1)
+        return at, weight.clamp_min(0).double()
+
+    def predict(self, samples: Sequence[Genotype]) -> torch.Tensor:
+        out = self.mean.expand(len(samples), -1).clone()
+        singles = [i for i, s in enumerate(samples) if len(s.genes) == 1]
+        if singles and self.single_genes.numel():
+            genes = torch.tensor([samples[i].genes[0] for i in singles])
+            at, w = self._neighbours(genes, self.single_genes)
+            num = (w[..., None] * self.single_sum[at]).sum(1)
+            den = (w[..., None] * self.single_count[at]).sum(1)
+            out[singles] = self._ratio(num, den, out[singles])
+        doubles = [i for i, s in enumerate(samples) if len(s.genes) == 2]
+        if doubles and self.pair_genes.numel():
+            pairs = torch.tensor([list(samples[i].genes) for i in doubles])
+            for start in range(0, len(doubles), self.CHUNK):
+                rows, part = doubles[start : start + self.CHUNK], pairs[start : start + self.CHUNK]
+                a, wa = self._neighbours(part[:, 0], self.pair_genes)
+                b, wb = self._neighbours(part[:, 1], self.pair_genes)
+                weight = (wa[:, :, None] * wb[:, None, :])[..., None]  # (n, k, k, 1)
+                grid = (a[:, :, None], b[:, None, :])
+                num = (weight * self.pair_sum[grid]).sum((1, 2))
+                den = (weight * self.pair_count[grid]).sum((1, 2))
+                out[rows] = self._ratio(num, den, out[rows])
+        return out
+
+    @staticmethod
+    def _ratio(num: torch.Tensor, den: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:
+        """num / den, the fallback (the training mean) where no neighbour was measured."""
+        return torch.where(den > 0, num / den.clamp_min(1e-12), fallback.double()).float()
+
+    @classmethod
+    def chosen_on_validation(
+        cls,
+        features: torch.Tensor,
+        train: tuple[Sequence[Genotype], torch.Tensor],
+        val: tuple[Sequence[Genotype], torch.Tensor],
+    ) -> GeneNeighbours:
+        """k from ``K_GRID`` by the validation MSE (in units of each label's training SD,
+        summed over labels); the test split is never looked at."""
+        model = cls(features).fit(*train)
+        errors = {}
+        for k in cls.K_GRID:
+            model.k = k
+            errors[k] = _validation_error(model.predict(val[0]), val[1], train[1])
+        model.k = min(errors, key=errors.get)
         return model
 
 
@@ -400,6 +517,8 @@ def _fit_baselines(data, y: torch.Tensor, features: torch.Tensor, labels: list[s
     val = rows(part["val"])
     fitted.append(LowRankPairs.chosen_on_validation(data.dataset.num_genes, train, val))
     fitted.append(FeatureRidge.chosen_on_validation(features, train, val))
+    go = gene_features(data.dataset.cell_graph, ("go",))
+    fitted.append(GeneNeighbours.chosen_on_validation(go, train, val))
     if "fitness" in labels:
         oracle = MultiplicativeBaseline(labels)
         oracle.name = ALL_SINGLES
