@@ -19,6 +19,7 @@ from torchcell.losses import (
 from torchcell.train.baselines import (
     AdditiveRidge,
     FeatureRidge,
+    GeneBoosting,
     GeneNeighbours,
     LowRankPairs,
     MeanBaseline,
@@ -233,6 +234,28 @@ def test_go_neighbours_choose_k_on_validation(monkeypatch):
     for truth, k in ((1.0, 1), (mixed, 3)):
         val = ([Genotype([3], [0])], torch.tensor([[truth]]))
         assert GeneNeighbours.chosen_on_validation(features, train, val).k == k
+
+
+def test_gene_boosting_learns_an_interaction_of_gene_features_for_unseen_genes():
+    """A pair's score is the dot product of its genes' features: no sum of gene features
+    (the ridge) can say it, the boosted trees on the pairwise products can, for genes that
+    training never saw."""
+    generator = torch.Generator().manual_seed(0)
+    features = torch.randn(120, 4, generator=generator)
+    z = (features - features.mean(0)) / features.std(0)
+
+    def data(pairs):
+        samples = [Genotype(list(p), [0, 0]) for p in pairs]
+        return samples, torch.stack([z[a] @ z[b] for a, b in pairs])[:, None]
+
+    rng = torch.Generator().manual_seed(1)
+    pairs = torch.randint(0, 90, (3000, 2), generator=rng).tolist()
+    train = data([p for p in pairs if p[0] != p[1]])
+    test_samples, test_y = data(torch.randint(90, 120, (300, 2), generator=rng).tolist())
+    boosted = GeneBoosting(features).fit(*train).predict(test_samples)
+    ridge = FeatureRidge(features, alpha=1.0).fit(*train).predict(test_samples)
+    assert pearson(boosted[:, 0], test_y[:, 0]) > 0.8
+    assert abs(pearson(ridge[:, 0], test_y[:, 0])) < 0.3
 
 
 def test_paired_interval_sees_a_small_consistent_gain_that_marginal_intervals_hide():

@@ -36,7 +36,7 @@ def test_train_writes_checkpoint_metrics_logs_and_plots(data, tmp_path):
     assert metrics["val"]["fitness"]["pearson"] > 0.6
     assert set(metrics["baselines"]) == {
         "mean", "multiplicative", "additive ridge", "low-rank pairs", "gene-feature ridge",
-        "GO neighbours", "multiplicative (all singles)",
+        "GO neighbours", "gene-feature boosting", "multiplicative (all singles)",
     }  # fmt: skip
     assert metrics["baselines"]["mean"]["test"]["fitness"]["n"] == metrics["test"]["fitness"]["n"]
     doubles = metrics["test_by_size"]["2"]["fitness"]["n"]
