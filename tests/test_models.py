@@ -588,3 +588,25 @@ def test_named_gene_feature_sets_and_gene_set_reading_them(dataset, batch):
     out = model(batch).pred
     out.pow(2).mean().backward()
     assert model.features.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", ["dcell", "dango"])
+def test_dcell_and_dango_read_named_gene_features(name, dataset, batch, embeddings):
+    """With gene_features, what is known about a mutant's genes reaches the prediction (and
+    gets a gradient); the features are rebuilt from the cell graph, not kept in a checkpoint."""
+    cell = dataset.cell_graph
+    section = {"gene_features": ["go", "degree"]}
+    if name == "dango":
+        section["embeddings"] = embeddings
+    config = TrainConfig(dataset=dataset.root, output="unused", model=name, hidden=16,
+                         **{name: section})  # fmt: skip
+    torch.manual_seed(0)
+    model = build_model(config, cell, 1, len(dataset.manifest.environments))
+    assert "feature_matrix" not in model.state_dict()
+    model(batch).pred.pow(2).mean().backward()
+    projection = model.feature_head if name == "dcell" else model.features
+    assert any(p.grad.abs().sum() > 0 for p in projection.parameters())
+    model.eval()
+    before = model(batch).pred
+    model.feature_matrix[batch["gene"].perturbed] = 0.0  # the batch's genes, known for nothing
+    assert not torch.allclose(model(batch).pred, before)

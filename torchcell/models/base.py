@@ -15,7 +15,14 @@ import torch
 
 from torchcell.cell.processors import perturbed_genes, perturbed_sets, removed_genes
 
-__all__ = ["ModelOutput", "perturbed_genes", "perturbed_sets", "removed_genes"]
+__all__ = ["ModelOutput", "perturbed_genes", "perturbed_sets", "removed_genes", "summed_features"]
+
+
+def summed_features(batch, features: torch.Tensor) -> torch.Tensor:
+    """(B, F): per sample, the sum of its perturbed genes' rows of ``features`` (num_genes, F)."""
+    sample, _ = perturbed_sets(batch)
+    out = features.new_zeros(batch.num_perturbed.numel(), features.shape[1])
+    return out.index_add_(0, sample, features[batch["gene"].perturbed])
 
 
 @dataclass

@@ -23,7 +23,8 @@ members' changes summed where the authors average them; a reconstruction weight 
 the authors' code uses a constant 0.001; the fine-tuned tensor is the auto-encoder's output
 embedding, not its graph-convolution layers; an allele-kind embedding is added to each member
 and an environment embedding to the pooled set (one condition in the paper); labels are
-standardized and fitness is predicted beside the interaction scores.
+standardized and fitness is predicted beside the interaction scores. Off by default, also not
+in the paper: ``gene_features`` projected onto each member's embedding.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from torchcell.cell.graph import CellGraph
 from torchcell.errors import TorchCellError
 from torchcell.models.base import ModelOutput, perturbed_sets
 from torchcell.models.gene_set import mlp
-from torchcell.models.registry import ModelSection, ModelSpec, default_loss, register
+from torchcell.models.registry import GeneFeatureSection, ModelSpec, default_loss, register
 from torchcell.schema.records import PERTURBATION_KINDS
 
 EMBEDDINGS_FORMAT = 2
@@ -110,10 +111,17 @@ class Dango(nn.Module):
         num_environments: int = 1,
         fine_tune: bool = True,
         reconstruction: float = 1.0,
+        gene_features: torch.Tensor | None = None,
     ):
         """``pretrained``: ``load_embeddings``' dict; only ``embeddings`` is needed when the
-        weights come from a checkpoint (the decoders are then loaded with the state)."""
+        weights come from a checkpoint (the decoders are then loaded with the state).
+        ``gene_features``: (num_genes, F) projected onto each member's embedding (not in the
+        paper)."""
         super().__init__()
+        self.features = None
+        if gene_features is not None:
+            self.register_buffer("feature_matrix", gene_features.float(), persistent=False)
+            self.features = nn.Linear(gene_features.shape[1], hidden, bias=False)
         self.heads, self.reconstruction = heads, reconstruction
         embeddings = pretrained["embeddings"]
         k, n, dim = embeddings.shape
@@ -175,6 +183,8 @@ class Dango(nn.Module):
         b, k = counts.numel(), int(counts.max())
         genes = batch["gene"].perturbed
         members = self.gene_embedding()[genes] + self.kind(batch["gene"].perturbed_kind)
+        if self.features is not None:
+            members = members + self.features(self.feature_matrix[genes])
         x = members.new_zeros(b, k, members.shape[1])
         x[sample, position] = members
         padding = torch.ones(b, k, dtype=torch.bool, device=x.device)
@@ -190,7 +200,7 @@ class Dango(nn.Module):
         return ModelOutput(self.head(latent), latent, extra_loss=extra)
 
 
-class DangoConfig(ModelSection):
+class DangoConfig(GeneFeatureSection):
     embeddings: Path = Field(
         Path("runs/pretrain/dango_embeddings.pt"), description="written by tc pretrain-dango"
     )
@@ -214,6 +224,7 @@ def _build(config, cell: CellGraph, num_labels: int, num_environments: int, rest
     return Dango(
         cell, num_labels, pretrained, config.hidden, c.heads, config.dropout, num_environments,
         fine_tune=c.fine_tune, reconstruction=c.reconstruction,
+        gene_features=c.feature_matrix(cell),
     )  # fmt: skip
 
 

@@ -12,7 +12,10 @@ linear layer. The loss (``torchcell.losses.dcell_loss``) is the root MSE + α ×
 the terms' auxiliary MSEs + λ × the L2 norm of the linear weights (``penalized_weights``).
 
 Not in the paper (one condition there): a per-environment offset of the prediction
-(initialized to zero; with one environment it is a constant).
+(initialized to zero; with one environment it is a constant). Off by default, also not in the
+paper: ``gene_features`` (GO, degrees, reactions, regulators) of the mutant genes, summed and
+passed through an MLP added to the prediction, so that a gene no training sample mutates still
+speaks through what is known about it.
 
 Speed: terms are computed per topological stratum (leaves first), and within a stratum in a few
 groups of similar input width, each group one batched matmul (``einsum`` over stacked,
@@ -49,8 +52,9 @@ from torch import nn
 from torchcell.cell.graph import CellGraph
 from torchcell.cell.ontology import Ontology
 from torchcell.losses import dcell_loss
-from torchcell.models.base import ModelOutput, perturbed_genes
-from torchcell.models.registry import ModelSection, ModelSpec, register
+from torchcell.models.base import ModelOutput, perturbed_genes, summed_features
+from torchcell.models.gene_set import mlp
+from torchcell.models.registry import GeneFeatureSection, ModelSpec, register
 
 
 def neurons(size: int, min_neurons: int = 20, fraction: float = 0.3) -> int:
@@ -136,11 +140,19 @@ class DCell(nn.Module):
         init_bound: float | None = 0.001,
         gene_input: str = "gene",
         term_bias: bool = True,
+        gene_features: torch.Tensor | None = None,
+        hidden: int = 64,
     ):
         """``init_bound``: weights start U(±bound) (0.001 as published); None: U(±1/√fan_in).
         ``gene_input``: "gene" (as published) or "term_count" (see the module docstring).
-        ``term_bias=False``: the wildtype-zero variant (see the module docstring)."""
+        ``term_bias=False``: the wildtype-zero variant (see the module docstring).
+        ``gene_features``: (num_genes, F); the mutant genes' summed features go through an
+        MLP of width ``hidden`` whose output is added to the prediction (not in the paper)."""
         super().__init__()
+        self.feature_head = None
+        if gene_features is not None:
+            self.register_buffer("feature_matrix", gene_features.float(), persistent=False)
+            self.feature_head = mlp([gene_features.shape[1], hidden, num_labels])
         if gene_input not in ("gene", "term_count"):
             raise ValueError(f"unknown DCell gene_input {gene_input!r}")
         if not term_bias and norm != "layer":
@@ -256,10 +268,12 @@ class DCell(nn.Module):
         root = sources[-1]
         auxiliary = torch.cat(auxiliary, dim=1)[:, self.aux_order]
         pred = self.head(root) + self.environment(batch.environment)
+        if self.feature_head is not None:
+            pred = pred + self.feature_head(summed_features(batch, self.feature_matrix))
         return ModelOutput(pred, root, auxiliary)
 
 
-class DCellConfig(ModelSection):
+class DCellConfig(GeneFeatureSection):
     """Defaults are the paper's; ``pipeline/train/dcell_layernorm.yaml`` lists a variant."""
 
     min_genes: int = Field(6, ge=1, description="GO terms with fewer genes are left out")
@@ -305,6 +319,7 @@ def _build(config, cell: CellGraph, num_labels: int, num_environments: int, rest
         num_environments=num_environments, norm=c.norm,
         exclude_evidence=tuple(c.exclude_evidence), merge_redundant=c.merge_redundant,
         init_bound=c.init_bound, gene_input=c.gene_input, term_bias=c.term_bias,
+        gene_features=c.feature_matrix(cell), hidden=config.hidden,
     )  # fmt: skip
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import itertools
 
 import torch
-from pydantic import Field
 from torch import nn
 
 from torchcell.models.base import ModelOutput, perturbed_genes
-from torchcell.models.registry import GeneFeature, ModelSection, ModelSpec, register
+from torchcell.models.registry import GeneFeatureSection, ModelSpec, register
 
 
 def mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
@@ -59,21 +58,14 @@ class GeneSetModel(nn.Module):
         return ModelOutput(self.rho(pooled), pooled)
 
 
-class GeneSetConfig(ModelSection):
-    gene_features: list[GeneFeature] = Field(
-        default_factory=list,
-        description="per-gene inputs projected onto the learnable gene embeddings (the "
-        "feature sets of hetero_cell.gene_features)",
-    )
+class GeneSetConfig(GeneFeatureSection):
+    pass
 
 
 def _build(config, cell, num_labels: int, num_environments: int, restored=None):
-    from torchcell.cell.gene_features import gene_features
-
-    kinds = config.gene_set.gene_features
     return GeneSetModel(
         len(cell.genes), num_labels, config.hidden, config.dropout, num_environments,
-        gene_features(cell, kinds) if kinds else None,
+        config.gene_set.feature_matrix(cell),
     )  # fmt: skip
 
 

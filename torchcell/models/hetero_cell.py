@@ -38,7 +38,7 @@ from torchcell.models.base import ModelOutput, perturbed_sets, removed_genes
 from torchcell.models.gene_set import mlp
 from torchcell.models.incremental import perturbed_states
 from torchcell.models.message_passing import EdgeSets, HeteroCellLayer, inverse_degree
-from torchcell.models.registry import GeneFeature, ModelSection, ModelSpec, register
+from torchcell.models.registry import GeneFeatureSection, ModelSpec, register
 from torchcell.models.set_pooling import CellSetPool
 from torchcell.schema.records import PERTURBATION_KINDS
 
@@ -195,7 +195,7 @@ class HeteroCell(nn.Module):
         return ModelOutput(self.head(latent), latent)
 
 
-class HeteroCellConfig(ModelSection):
+class HeteroCellConfig(GeneFeatureSection):
     encoder: Literal["perturbed", "wildtype"] = Field(
         "perturbed",
         description="perturbed: message passing on each sample's perturbed cell (the design); "
@@ -216,23 +216,15 @@ class HeteroCellConfig(ModelSection):
         default_factory=list,
         description="STRING action modes (binding, reaction, ...) as further gene edge types",
     )
-    gene_features: list[GeneFeature] = Field(
-        default_factory=list,
-        description="per-gene inputs added to the learnable gene embeddings (go: GO term "
-        "membership without IGI and HGI; degree: log network degrees; reactions: the reactions "
-        "it catalyses; regulators: its regulators); what a held-out gene brings",
-    )
 
 
 def _build(config, cell: CellGraph, num_labels: int, num_environments: int, restored=None):
-    from torchcell.cell.gene_features import gene_features
-
     c = config.hetero_cell
     return HeteroCell(
         cell, num_labels, config.hidden, c.layers, c.heads, config.dropout, c.pooling,
         c.gating, c.attention, num_environments=num_environments,
         string_modes=tuple(c.string_modes), encoder=c.encoder,
-        gene_features=gene_features(cell, c.gene_features) if c.gene_features else None,
+        gene_features=c.feature_matrix(cell),
     )  # fmt: skip
 
 

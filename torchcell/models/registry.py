@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
 from torchcell.errors import TorchCellError
@@ -37,6 +37,23 @@ class ModelSection(BaseModel):
     """Base of a model's config section: unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class GeneFeatureSection(ModelSection):
+    """A model section that takes named per-gene input features."""
+
+    gene_features: list[GeneFeature] = Field(
+        default_factory=list,
+        description="per-gene inputs (go: GO term membership without IGI and HGI; degree: log "
+        "network degrees; reactions: the reactions it catalyses; regulators: its regulators), "
+        "projected into the model's gene representation: what a held-out gene brings",
+    )
+
+    def feature_matrix(self, cell) -> torch.Tensor | None:
+        """(num_genes, F) of the named sets (``torchcell.cell.gene_features``), or None."""
+        from torchcell.cell.gene_features import gene_features
+
+        return gene_features(cell, self.gene_features) if self.gene_features else None
 
 
 @dataclass(frozen=True)
