@@ -610,3 +610,29 @@ def test_dcell_and_dango_read_named_gene_features(name, dataset, batch, embeddin
     before = model(batch).pred
     model.feature_matrix[batch["gene"].perturbed] = 0.0  # the batch's genes, known for nothing
     assert not torch.allclose(model(batch).pred, before)
+
+
+def test_go_annotations_resting_only_on_a_screen_publication_are_left_out(dataset):
+    """The cell graph keeps each annotation's GAF references; an annotation whose every
+    reference is a screen's paper (SCREEN_REFERENCES) is dropped, one with another is kept."""
+    import dataclasses
+
+    cell = dataset.cell_graph
+    assert len(cell.go_references) == cell.go_annotations.shape[1]
+    assert sum(bool(r) for r in cell.go_references) > 0.9 * len(cell.go_references)
+    assert all(r == sorted(r) for r in cell.go_references)
+    gene = min(Ontology.from_cell(cell).gene_sets[-1])  # the root: every annotated gene
+    owner = cell.go_annotations[0].tolist()
+
+    def references(extra: list[str]) -> list[list[str]]:
+        return [["PMID:16269340", *extra] if g == gene else r
+                for g, r in zip(owner, cell.go_references, strict=True)]  # fmt: skip
+
+    screened = Ontology.from_cell(dataclasses.replace(cell, go_references=references([])))
+    assert gene not in screened.gene_sets[-1]
+    assert (
+        screened.counts["excluded_annotations"]
+        > Ontology.from_cell(cell).counts["excluded_annotations"]
+    )
+    supported = Ontology.from_cell(dataclasses.replace(cell, go_references=references(["PMID:1"])))
+    assert gene in supported.gene_sets[-1]

@@ -2,7 +2,8 @@
 about a gene they never saw in training (held-out genes).
 
 * ``go``: multi-hot over the GO terms DCell keeps (``Ontology.from_cell``: IGI and HGI
-  annotations left out, as they come from genetic-interaction screens; the true-path rule,
+  annotations left out, as they come from genetic-interaction screens, and those that rest only
+  on a screen's paper; the true-path rule,
   terms of < 6 genes dropped, redundant terms merged; the added root is not a column). A gene
   with no kept annotation has an all-zero row.
 * ``degree``: log(1 + degree) of the gene in each gene network of the graph: physical,

@@ -56,6 +56,8 @@ class CellGraph:
     go_evidence: list[str] = field(default_factory=list)
     """The GAF evidence code of each ``go_annotations`` column (IDA, IMP, IGI, ...); empty when
     the graph was built without codes."""
+    go_references: list[list[str]] = field(default_factory=list)
+    """The GAF references (PMID:…, SGD_REF:…) behind each ``go_annotations`` column."""
 
     @classmethod
     def load(cls, root: Path) -> CellGraph:
@@ -87,6 +89,7 @@ class CellGraph:
             go_annotations=raw["go_annotations"],
             string=dict(raw.get("string", {})),
             go_evidence=list(raw["go_evidence"]),
+            go_references=[list(refs) for refs in raw["go_references"]],
         )
 
     def num_nodes(self, node_type: str) -> int:

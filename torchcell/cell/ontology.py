@@ -4,7 +4,9 @@ From the cell graph's GO DAG (is_a and part_of) and its annotations:
 
 1. annotations with an excluded evidence code are dropped (the paper drops IGI, "inferred from
    genetic interaction": those annotations are derived from the interactions DCell predicts, so
-   keeping them leaks labels into the ontology);
+   keeping them leaks labels into the ontology), and so are those whose every reference is the
+   publication of a genetic-interaction screen (``SCREEN_REFERENCES``: whatever their evidence
+   code, they rest on the screens the models predict; not in the paper);
 2. each term's genes are its own annotations plus its descendants' (the true-path rule);
 3. terms with fewer than ``min_genes`` genes are dropped (the paper: fewer than 6);
 4. optionally, redundant terms are merged: a term whose gene set equals one of its kept
@@ -22,6 +24,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from torchcell.cell.graph import CellGraph
+
+SCREEN_REFERENCES = (
+    "PMID:16269340",  # Schuldiner et al. 2005, the early secretory pathway E-MAP
+    "PMID:17314980",  # Collins et al. 2007, the chromosome biology E-MAP
+    "PMID:20093466",  # Costanzo et al. 2010, the genetic landscape of a cell
+    "PMID:27708008",  # Costanzo et al. 2016, a global genetic interaction network
+    "PMID:29674565",  # Kuzmin et al. 2018, trigenic interactions
+)
+"""GAF references of the screens whose scores the datasets hold."""
 
 
 @dataclass
@@ -45,18 +56,23 @@ class Ontology:
         min_genes: int = 6,
         exclude_evidence: tuple[str, ...] = ("IGI",),
         merge_redundant: bool = True,
+        exclude_references: tuple[str, ...] = SCREEN_REFERENCES,
     ) -> Ontology:
         n_terms = len(cell.go_terms)
         excluded = {e.upper() for e in exclude_evidence}
+        screens = set(exclude_references)
         pairs = cell.go_annotations.t().tolist()
         evidence = cell.go_evidence or [""] * len(pairs)
+        references = cell.go_references or [[] for _ in pairs]
         if excluded and not cell.go_evidence and pairs:
             raise ValueError(
                 "the cell graph carries no GO evidence codes, so annotations with "
                 f"{sorted(excluded)} cannot be left out (re-materialize the dataset)"
             )
         kept_pairs = [
-            (g, t) for (g, t), e in zip(pairs, evidence, strict=True) if e.upper() not in excluded
+            (g, t)
+            for (g, t), e, refs in zip(pairs, evidence, references, strict=True)
+            if e.upper() not in excluded and not (refs and set(refs) <= screens)
         ]
         parents: list[list[int]] = [[] for _ in range(n_terms)]
         for child, parent in cell.go_edges.t().tolist():

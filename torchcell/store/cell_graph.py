@@ -15,8 +15,9 @@ from neo4j import Driver
 from torchcell.errors import TorchCellError
 from torchcell.schema.gpr import to_dnf
 
-FORMAT = 2
-"""2: ``go_annotations`` holds one column per (gene, term, evidence code), ``go_evidence`` the codes."""
+FORMAT = 3
+"""2: ``go_annotations`` holds one column per (gene, term, evidence code), ``go_evidence`` the
+codes; 3: ``go_references`` the references of each (sorted)."""
 
 
 def _rows(driver: Driver, database: str, query: str) -> list[list]:
@@ -72,8 +73,8 @@ def export_cell_graph(driver: Driver, database: str, path: Path) -> dict:
         driver,
         database,
         "MATCH (g:Gene)-[a:ANNOTATED]->(t:GOTerm) "
-        "RETURN DISTINCT g.id, t.id, coalesce(a.evidence, '') AS evidence "
-        "ORDER BY g.id, t.id, evidence",
+        "RETURN g.id AS gene, t.id AS term, coalesce(a.evidence, '') AS evidence, "
+        "collect(a.references) AS references ORDER BY gene, term, evidence",
     )
 
     clause_reaction, gpr_clause, gpr_gene = [], [], []
@@ -109,8 +110,13 @@ def export_cell_graph(driver: Driver, database: str, path: Path) -> dict:
         "gpr_clause": torch.tensor(gpr_clause, dtype=torch.long),
         "gpr_gene": torch.tensor(gpr_gene, dtype=torch.long),
         "go_edges": _index_pairs(go_edges, term_index, term_index),
-        "go_annotations": _index_pairs([[g, t] for g, t, _ in annotations], gene_index, term_index),
-        "go_evidence": [e for *_, e in annotations],
+        "go_annotations": _index_pairs(
+            [[g, t] for g, t, *_ in annotations], gene_index, term_index
+        ),
+        "go_evidence": [e for _, _, e, _ in annotations],
+        "go_references": [
+            sorted({r for refs in found for r in refs or []}) for *_, found in annotations
+        ],
         "string": {
             mode: _index_pairs([[a, b] for m, a, b in string if m == mode], gene_index, gene_index)
             for mode in sorted({m for m, _, _ in string})
