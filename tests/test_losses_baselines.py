@@ -25,7 +25,7 @@ from torchcell.train.baselines import (
     MeanBaseline,
     MultiplicativeBaseline,
 )
-from torchcell.train.metrics import bootstrap_ci, paired_delta_ci, pearson
+from torchcell.train.metrics import bootstrap_ci, paired_delta_ci, pearson, replicate_ceiling
 
 NAN = float("nan")
 
@@ -256,6 +256,24 @@ def test_gene_boosting_learns_an_interaction_of_gene_features_for_unseen_genes()
     ridge = FeatureRidge(features, alpha=1.0).fit(*train).predict(test_samples)
     assert pearson(boosted[:, 0], test_y[:, 0]) > 0.8
     assert abs(pearson(ridge[:, 0], test_y[:, 0])) < 0.3
+
+
+def test_replicate_ceiling_is_what_the_true_means_score_against_measured_means():
+    """Genotypes with true means μ, each measured as the mean of r noisy replicates: a model
+    that predicts μ exactly scores MSE ≈ mean SE² and Pearson ≈ the reliability's root; the
+    samples without a standard error (one replicate) are not counted."""
+    generator = torch.Generator().manual_seed(0)
+    n, r, sd = 4000, 3, 0.5
+    mu = torch.randn(n, generator=generator)
+    replicates = mu[:, None] + sd * torch.randn(n, r, generator=generator)
+    measured = replicates.mean(1)
+    se = replicates.std(1) / math.sqrt(r)
+    se[:100] = NAN  # single measurements: no standard error
+    ceiling = replicate_ceiling(measured[:, None], se[:, None], ["y"])["y"]
+    assert ceiling["n"] == n - 100
+    truth = ((mu - measured)[100:] ** 2).mean()
+    assert ceiling["mse"] == pytest.approx(float(truth), rel=0.1)
+    assert ceiling["pearson"] == pytest.approx(pearson(mu[100:], measured[100:]), abs=0.02)
 
 
 def test_paired_interval_sees_a_small_consistent_gain_that_marginal_intervals_hide():

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from torchcell.paths import PIPELINE
+from torchcell.train.baselines import REFERENCES
 
 from conftest import run_tc
 
@@ -37,7 +38,10 @@ def test_train_writes_checkpoint_metrics_logs_and_plots(data, tmp_path):
     assert set(metrics["baselines"]) == {
         "mean", "multiplicative", "additive ridge", "low-rank pairs", "gene-feature ridge",
         "GO neighbours", "gene-feature boosting", "multiplicative (all singles)",
+        "replicate ceiling",  # the sample's spec keeps fitness_se: some genotypes have replicates
     }  # fmt: skip
+    ceiling = metrics["baselines"]["replicate ceiling"]["test"]["fitness"]
+    assert 0 < ceiling["n"] < metrics["test"]["fitness"]["n"] and ceiling["mse"] > 0
     assert metrics["baselines"]["mean"]["test"]["fitness"]["n"] == metrics["test"]["fitness"]["n"]
     doubles = metrics["test_by_size"]["2"]["fitness"]["n"]
     assert 0 < doubles < metrics["test"]["fitness"]["n"]
@@ -173,6 +177,9 @@ def test_interaction_only_labels_with_the_distribution_loss(data, tmp_path):
         "additive ridge",
         "low-rank pairs",
         "gene-feature ridge",
+        "GO neighbours",
+        "gene-feature boosting",
+        "replicate ceiling",
     }
     for baseline in metrics["baselines"].values():
         assert set(baseline["test"]) == {"gene_interaction"}
@@ -239,9 +246,7 @@ def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data
     baselines = json.loads(
         (out / "held_out_genes" / "gene_set" / "split1" / "seed5" / "metrics.json").read_text()
     )["baselines"]
-    val_mse = {
-        k: v["val"]["fitness"]["mse"] for k, v in baselines.items() if "all singles" not in k
-    }
+    val_mse = {k: v["val"]["fitness"]["mse"] for k, v in baselines.items() if k not in REFERENCES}
     assert model["null"] == min(val_mse, key=val_mse.get)
     low, high = model["delta_mse_ci"]
     assert low < model["delta_mse"] < high
@@ -302,7 +307,7 @@ def test_compare_over_split_seeds_scores_one_locked_test_part(data, tmp_path):
     assert not torch.equal(parts[0]["val"], parts[1]["val"])
     null = model["null"]
     val = [statistics.fmean(r["baselines"][k]["val"]["fitness"]["mse"] for r in runs)
-           for k in runs[0]["baselines"] if "all singles" not in k]  # fmt: skip
+           for k in runs[0]["baselines"] if k not in REFERENCES]  # fmt: skip
     assert statistics.fmean(r["baselines"][null]["val"]["fitness"]["mse"] for r in runs) == min(val)
     null_row = next(r for r in rows if r["model"] == null)
     per_split = [r["baselines"][null]["test"]["fitness"]["mse"] for r in runs]

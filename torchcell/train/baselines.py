@@ -298,6 +298,10 @@ class AdditiveRidge:
 
 
 ALL_SINGLES = "multiplicative (all singles)"
+CEILING = "replicate ceiling"
+REFERENCES = (ALL_SINGLES, CEILING)
+"""Rows beside the nulls that are not competitors: the all-singles reference reads test
+singles; the replicate ceiling is what the true means would score (``metrics.replicate_ceiling``)."""
 
 
 class FeatureRidge:
@@ -581,8 +585,14 @@ def baseline_metrics(
     data, columns: list[int], labels: list[str], fitted: list | None = None
 ) -> tuple[dict, dict]:
     """The baselines (``fitted_baselines``, or those given) scored on val/test: their metrics,
-    and their test predictions ({name: (n_test, L)}, for paired comparisons)."""
-    from torchcell.train.metrics import bootstrap_ci, metrics_by_size, regression_metrics
+    and their test predictions ({name: (n_test, L)}, for paired comparisons); and, where the
+    dataset holds a label's standard error (``<label>_se``), the replicate ceiling."""
+    from torchcell.train.metrics import (
+        bootstrap_ci,
+        metrics_by_size,
+        regression_metrics,
+        replicate_ceiling,
+    )  # fmt: skip
 
     fitted = fitted_baselines(data, columns, labels) if fitted is None else fitted
     y = data.y[:, columns]
@@ -600,6 +610,22 @@ def baseline_metrics(
         scores["test_ci"] = bootstrap_ci([pred], test_y, labels, clusters=clusters)
         scores["test_by_size"] = metrics_by_size(pred, test_y, sizes, labels)
         out[model.name], test_preds[model.name] = scores, pred
+    errors = [f"{label}_se" for label in labels]
+    if any(e in data.dataset.labels for e in errors):
+        nan = torch.full((len(samples),), float("nan"))
+        se = torch.stack(
+            [data.y[:, data.dataset.labels.index(e)] if e in data.dataset.labels else nan
+             for e in errors], dim=1,
+        )  # fmt: skip
+        ceiling = {k: replicate_ceiling(y[part[k]], se[part[k]], labels) for k in ("val", "test")}
+        test = part["test"]
+        ceiling["test_ci"] = {label: {"mse": [math.nan] * 2, "pearson": [math.nan] * 2}
+                              for label in labels}  # fmt: skip
+        ceiling["test_by_size"] = {
+            str(k): replicate_ceiling(y[test][sizes == k], se[test][sizes == k], labels)
+            for k in sorted(set(sizes.tolist()))
+        }
+        out[CEILING] = ceiling
     return out, test_preds
 
 
@@ -615,7 +641,7 @@ class BestNull:
         val = data.indices["val"].tolist()
         samples, y = [data.samples[i] for i in val], data.y[val][:, columns]
         self.fitted = fitted
-        competitors = [m for m in fitted if m.name != ALL_SINGLES]
+        competitors = [m for m in fitted if m.name not in REFERENCES]
         errors = [regression_metrics(m.predict(samples), y, labels) for m in competitors]
         self.choice = []
         for label in labels:

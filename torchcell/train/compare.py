@@ -39,7 +39,7 @@ import torch
 from torchcell.checksum import write_json
 from torchcell.errors import TorchCellError
 from torchcell.provenance import provenance
-from torchcell.train.baselines import ALL_SINGLES
+from torchcell.train.baselines import REFERENCES
 from torchcell.train.config import TrainConfig, with_base
 from torchcell.train.loop import TrainResult, dataset_identity, finished_run, train
 from torchcell.train.metrics import bootstrap_ci, paired_delta_ci
@@ -52,11 +52,12 @@ HEADER = (
 
 def best_null(baselines: list[dict], label: str) -> str | None:
     """The baseline with the lowest validation MSE on ``label``, averaged over the split seeds'
-    ``baselines`` (the all-singles reference excluded: it reads the test split's singles)."""
+    ``baselines`` (``REFERENCES`` excluded: the all-singles reference reads the test split's
+    singles, the replicate ceiling is no model)."""
     candidates = {
         name: statistics.fmean(b[name]["val"][label]["mse"] for b in baselines)
         for name, scores in baselines[0].items()
-        if name != ALL_SINGLES and scores["val"][label]["n"]
+        if name not in REFERENCES and scores["val"][label]["n"]
     }
     return min(candidates, key=candidates.get) if candidates else None
 
@@ -89,7 +90,7 @@ def _model_rows(name: str, split: str, results: list[TrainResult], labels: list[
                 true[:, [j]], [label], clusters=clusters,
             )[label]
             for baseline in results[0].baseline_test_pred
-            if baseline != ALL_SINGLES
+            if baseline not in REFERENCES
         }  # fmt: skip
         delta = deltas.get(null, {"delta_mse": float("nan"), "ci": [float("nan")] * 2})
         rows.append(

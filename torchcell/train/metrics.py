@@ -53,6 +53,26 @@ def metrics_by_size(
     }
 
 
+def replicate_ceiling(true: torch.Tensor, se: torch.Tensor, labels: list[str]) -> dict:
+    """What a model that knew every genotype's true mean would score, on the samples whose
+    label has a standard error (``*_se``: merged from ≥ 2 replicates). Their measured mean ȳ
+    misses the true mean by E[(ȳ − μ)²] = SE², so that model's MSE is the mean SE², and its
+    Pearson is at most √(1 − mean SE² / var ȳ) (the labels' reliability). ``true``, ``se``:
+    (n, L); returns {label: {n, mse, pearson, spearman}} (spearman NaN)."""
+    out = {}
+    for j, label in enumerate(labels):
+        keep = ~torch.isnan(true[:, j]) & ~torch.isnan(se[:, j])
+        n = int(keep.sum())
+        noise = float(se[keep, j].double().pow(2).mean()) if n else math.nan
+        spread = float(true[keep, j].double().var()) if n > 1 else math.nan
+        reliable = 1 - noise / spread if spread == spread and spread > 0 else math.nan
+        out[label] = {
+            "n": n, "mse": noise, "pearson": math.sqrt(max(reliable, 0.0)) if n > 1 else math.nan,
+            "spearman": math.nan,
+        }  # fmt: skip
+    return out
+
+
 def _draws(n: int, resamples: int, generator: torch.Generator):
     """Index tensors of ``resamples`` draws of n samples with replacement, 100 draws at a time."""
     for start in range(0, resamples, 100):
