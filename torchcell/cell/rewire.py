@@ -1,10 +1,12 @@
-"""The rewired-graph control: the cell graph with its gene–gene networks shuffled at random,
-every gene keeping its degree in each network.
+"""The graph controls: the cell graph with its gene–gene networks shuffled at random, every
+gene keeping its degree in each network (``rewired``), or removed (``edgeless``).
 
 A model trained on the rewired graph keeps everything but which genes are linked: the same
 genes, degrees (so degree features are unchanged), GPR rules, reactions and GO. If it does as
 well as on the real graph, the model's gain does not come from the biology the links carry.
-Used by ``TrainConfig.rewired_graph`` (seeded by the split seed).
+Used by ``TrainConfig.rewired_graph`` (seeded by the split seed). Without the networks at all
+(``TrainConfig.edgeless_graph``), a model keeps GPR rules, reactions, metabolites and GO; its
+degree features, if it reads them, are zero.
 """
 
 from __future__ import annotations
@@ -28,6 +30,14 @@ def rewired(cell: CellGraph, seed: int) -> CellGraph:
         physical=swapped(cell.physical, rng, directed=False),
         regulatory=swapped(cell.regulatory, rng, directed=True),
         string={mode: swapped(edges, rng, directed=False) for mode, edges in cell.string.items()},
+    )
+
+
+def edgeless(cell: CellGraph) -> CellGraph:
+    """The cell graph without its physical, regulatory and STRING edges."""
+    none = torch.empty(2, 0, dtype=torch.long)
+    return dataclasses.replace(
+        cell, physical=none, regulatory=none.clone(), string={m: none.clone() for m in cell.string}
     )
 
 

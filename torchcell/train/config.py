@@ -59,6 +59,11 @@ class TrainConfig(BaseModel):
         description="a control: the gene–gene networks rewired at random, each gene keeping "
         "its degree (seeded by split_seed; torchcell/cell/rewire.py)",
     )
+    edgeless_graph: bool = Field(
+        False,
+        description="a control: the gene–gene networks (physical, regulatory, STRING) removed; "
+        "GPR, reactions and GO kept (torchcell/cell/rewire.py)",
+    )
     hidden: int = Field(64, ge=1, description="width of the models' hidden layers and embeddings")
     dropout: float = Field(0.0, ge=0, lt=1, description="dropout probability in training")
     epochs: int = Field(20, ge=1, description="the most passes over the training split")
@@ -135,6 +140,12 @@ class TrainConfig(BaseModel):
                     raise ValueError(f"{name}: {_errors(err)}") from None
             data[name] = section
         return data
+
+    @model_validator(mode="after")
+    def _one_control(self):
+        if self.rewired_graph and self.edgeless_graph:
+            raise ValueError("rewired_graph and edgeless_graph are two controls: choose one")
+        return self
 
     def section(self) -> BaseModel:
         """The chosen model's own options."""

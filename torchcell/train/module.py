@@ -15,7 +15,7 @@ import lightning as L
 import torch
 
 from torchcell.cell.graph import CellGraph
-from torchcell.cell.rewire import rewired
+from torchcell.cell.rewire import edgeless, rewired
 from torchcell.errors import TorchCellError
 from torchcell.losses import LabelDistribution, masked_mse
 from torchcell.models import registry
@@ -120,6 +120,8 @@ class CellModule(L.LightningModule):
             cell = CellGraph.load(self.config.dataset)
         if self.config.rewired_graph:
             cell = rewired(cell, self.config.split_seed)
+        if self.config.edgeless_graph:
+            cell = edgeless(cell)
         if model is None:
             model = self.spec.build(self.config, cell, len(columns), len(environments), restored)
         restore = self.spec.restore(model) if self.spec.restore else restored
