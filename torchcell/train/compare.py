@@ -20,8 +20,8 @@ resample, the paired interval of the difference does not hide that.
 
 Runs go to ``OUT/SPLIT/NAME/splitF/seedS`` (NAME: the config file's stem, so two configs of one
 model, e.g. a variant, stay apart; F: the split seed); the table to ``OUT/compare.md``,
-everything to ``OUT/compare.json``, both rewritten after every model and after each split's
-baselines (a compare cut off midway keeps the models and the splits that finished). With
+everything to ``OUT/compare.json``, both rewritten after every model with the split's
+baselines (a compare cut off midway keeps the models that finished, beside their nulls). With
 ``resume``, a run whose folder holds a finished run of the same config on the same dataset
 (``loop.finished_run``) is read back instead of trained again: rerun a cut-off compare with
 ``--resume`` to train only what is missing (not after changing the code: it cannot tell)."""
@@ -219,10 +219,10 @@ def compare(
                 row["config"], row["dataset_manifest"] = str(config), dataset_identity(base)
                 row["split_seeds"] = folds
             nulls = results[::seeds]  # one run per split seed: its split's baselines
-            _write(out, rows, configs)  # after every model: a cut-off compare keeps what ran
+            # after every model, with the split's nulls: a cut-off compare keeps what ran
+            _write(out, rows + _baseline_rows(split, nulls, base.labels, folds), configs)
         if nulls is not None:
             rows += _baseline_rows(split, nulls, base.labels, folds)
-            _write(out, rows, configs)  # and the split's nulls before the next split trains
     return rows
 
 
