@@ -50,6 +50,9 @@ from scipy import sparse
 from torchcell.cell.datamodule import Genotype
 from torchcell.cell.gene_features import NULL_FEATURES, gene_features
 
+Part = tuple[Sequence[Genotype], torch.Tensor]
+"""One part of a split: its samples and their (n, L) labels."""
+
 
 def _nanmean(y: torch.Tensor) -> torch.Tensor:
     return torch.nan_to_num(torch.nanmean(y, dim=0), nan=0.0)
@@ -61,6 +64,17 @@ def _validation_error(pred: torch.Tensor, truth: torch.Tensor, train_y: torch.Te
     spread = torch.nan_to_num(torch.nanmean((train_y - _nanmean(train_y)) ** 2, 0), 1.0)
     residual = (pred - truth) ** 2 / spread.clamp_min(1e-12)
     return float(residual.nanmean(0).nan_to_num().sum())
+
+
+def _chosen(model, options: list, use, train, val):
+    """``model`` with the option of ``options`` (applied by ``use``) that has the lowest
+    ``_validation_error``: a null's hyperparameter, never chosen on test."""
+    errors = {}
+    for option in options:
+        use(option)
+        errors[option] = _validation_error(model.predict(val[0]), val[1], train[1])
+    use(min(errors, key=errors.get))
+    return model
 
 
 class MeanBaseline:
@@ -222,12 +236,7 @@ class LowRankPairs:
         return models
 
     @classmethod
-    def chosen_on_validation(
-        cls,
-        num_genes: int,
-        train: tuple[Sequence[Genotype], torch.Tensor],
-        val: tuple[Sequence[Genotype], torch.Tensor],
-    ) -> LowRankPairs:
+    def chosen_on_validation(cls, num_genes: int, train: Part, val: Part) -> LowRankPairs:
         """Rank from ``RANK_GRID`` and λ from ``L2_GRID`` by the validation doubles' MSE
         (standardized, summed over labels); the test split is never looked at."""
         grid = list(itertools.product(cls.RANK_GRID, cls.L2_GRID))
@@ -359,22 +368,15 @@ class FeatureRidge:
         return (torch.from_numpy(self._counts(samples) @ per_gene) + self.weights[-1]).float()
 
     @classmethod
-    def chosen_on_validation(
-        cls,
-        features: torch.Tensor,
-        train: tuple[Sequence[Genotype], torch.Tensor],
-        val: tuple[Sequence[Genotype], torch.Tensor],
-    ) -> FeatureRidge:
+    def chosen_on_validation(cls, features: torch.Tensor, train: Part, val: Part) -> FeatureRidge:
         """α from ``ALPHA_GRID`` by the validation MSE (in units of each label's training SD,
         summed over labels); the test split is never looked at."""
         model = cls(features).fit(*train)
-        errors = {}
-        for alpha, weights in model.weights_by_alpha.items():
-            model.weights = weights
-            errors[alpha] = _validation_error(model.predict(val[0]), val[1], train[1])
-        model.alpha = min(errors, key=errors.get)
-        model.weights = model.weights_by_alpha[model.alpha]
-        return model
+
+        def use(alpha: float) -> None:
+            model.alpha, model.weights = alpha, model.weights_by_alpha[alpha]
+
+        return _chosen(model, list(model.weights_by_alpha), use, train, val)
 
 
 class GeneNeighbours:
@@ -466,21 +468,11 @@ class GeneNeighbours:
         return torch.where(den > 0, num / den.clamp_min(1e-12), fallback.double()).float()
 
     @classmethod
-    def chosen_on_validation(
-        cls,
-        features: torch.Tensor,
-        train: tuple[Sequence[Genotype], torch.Tensor],
-        val: tuple[Sequence[Genotype], torch.Tensor],
-    ) -> GeneNeighbours:
+    def chosen_on_validation(cls, features: torch.Tensor, train: Part, val: Part) -> GeneNeighbours:
         """k from ``K_GRID`` by the validation MSE (in units of each label's training SD,
         summed over labels); the test split is never looked at."""
         model = cls(features).fit(*train)
-        errors = {}
-        for k in cls.K_GRID:
-            model.k = k
-            errors[k] = _validation_error(model.predict(val[0]), val[1], train[1])
-        model.k = min(errors, key=errors.get)
-        return model
+        return _chosen(model, list(cls.K_GRID), lambda k: setattr(model, "k", k), train, val)
 
 
 class GeneBoosting:
