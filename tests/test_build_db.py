@@ -76,6 +76,20 @@ def test_bulk_import_gives_the_same_graph_as_online(empty_graph, tmp_path):
     with open_driver(resolve_settings()) as driver:  # the server was restarted by the import
         assert graph_counts(driver, "neo4j") == online
         assert_counts_match_files(driver)
+    # each shard writes its experiments, and the links that start at them, in bucket order
+    from torchcell.graphdb.csv_shards import read_part
+
+    experiment_parts = sorted((tmp_path / "bulk").rglob("Experiment/part-*.csv"))
+    assert experiment_parts
+    for path in experiment_parts:
+        experiments = read_part(path, "Experiment")
+        assert experiments["bucket"].is_sorted()
+        rank = dict(zip(experiments["id"], experiments["bucket"], strict=True))
+        for name in ("PERTURBS", "IN_DATASET"):
+            for link in path.parent.parent.glob(f"{name}/part-*.csv"):
+                starts = read_part(link, name)["start"]
+                buckets = [rank[s] for s in starts if s in rank]
+                assert buckets == sorted(buckets), link
 
 
 def test_rules_coefficients_and_go_direction_in_the_graph(empty_graph, tmp_path):
