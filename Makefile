@@ -22,7 +22,7 @@ demo: venv neo4j
 	rm -rf runs/datasets/sga_public_trigenic_sample runs/datasets/emap_schuldiner2005_sample  # the demo's own outputs: a rerun after a rebuild starts them afresh
 	$(BIN)/tc materialize-dataset pipeline/datasets/sga_public_trigenic.yaml --out runs/datasets/sga_public_trigenic_sample --executor local
 	$(BIN)/tc materialize-dataset pipeline/datasets/emap_schuldiner2005_sample.yaml --out runs/datasets/emap_schuldiner2005_sample --executor local
-	$(BIN)/tc train pipeline/train/demo.yaml --overwrite
+	$(BIN)/tc train pipeline/train/demo.yaml --epochs 6 --overwrite
 	@echo "results: runs/datasets/sga_public_trigenic_sample (LMDB shard + manifest.json), runs/train/demo (model.pt + metrics.json)"
 	@echo "the local Neo4j keeps running; stop it with: $(BIN)/tc db stop"
 

@@ -220,6 +220,8 @@ def test_train_on_real_emap_scores_with_pair_nulls(sample_graph, tmp_path):
         "additive ridge",
         "low-rank pairs",
         "gene-feature ridge",
+        "GO neighbours",
+        "gene-feature boosting",
     }
     assert metrics["test"]["emap_score"]["n"] > 0
 
