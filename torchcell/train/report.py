@@ -59,6 +59,11 @@ def code_changed(commit: str | None) -> list[str] | None:
     return done.stdout.split() if done.returncode == 0 else None
 
 
+def _reach(length: float) -> float:
+    """A whisker's length: 0 for a NaN bound or one on the bar's wrong side."""
+    return length if length == length and length > 0 else 0.0
+
+
 def _is_model(row: dict) -> bool:
     return "per_seed" in row
 
@@ -108,8 +113,9 @@ def figure(task: str, record: dict, path: Path) -> Path:
         group = [r for r in rows if (r["split"], r["label"]) == (split, label)]
         names = [r["model"] for r in group]
         means = [r["mse"][0] for r in group]
-        errors = [[m - r["mse_ci"][0] for m, r in zip(means, group, strict=True)],
-                  [r["mse_ci"][1] - m for m, r in zip(means, group, strict=True)]]  # fmt: skip
+        # a bar's whiskers reach its interval (none where it has none, e.g. the ceiling)
+        errors = [[_reach(m - r["mse_ci"][0]) for m, r in zip(means, group, strict=True)],
+                  [_reach(r["mse_ci"][1] - m) for m, r in zip(means, group, strict=True)]]  # fmt: skip
         colors = ["tab:blue" if _is_model(r) else "tab:gray" for r in group]
         ax.barh(range(len(group)), means, xerr=errors, color=colors, capsize=2)
         ax.set_yticks(range(len(group)), names, fontsize=7)
