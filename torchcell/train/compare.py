@@ -190,7 +190,7 @@ def compare(
     rows: list[dict] = []
     total, done = len(splits) * len(configs) * split_seeds * seeds, 0
     for split in splits:
-        nulls = None
+        nulls, null_key = None, None
         for config in configs:
             base = TrainConfig.from_yaml(
                 config, split=split, epochs=epochs, split_seed=split_seed, accelerator=accelerator
@@ -218,11 +218,13 @@ def compare(
             for row in rows[-len(base.labels) :]:
                 row["config"], row["dataset_manifest"] = str(config), dataset_identity(base)
                 row["split_seeds"] = folds
-            nulls = results[::seeds]  # one run per split seed: its split's baselines
+            key = (row["dataset_manifest"], tuple(base.labels), tuple(folds))
+            if nulls is None or key != null_key:  # the baselines of this data, labels, splits
+                nulls, null_key = _baseline_rows(split, results[::seeds], base.labels, folds), key
             # after every model, with the split's nulls: a cut-off compare keeps what ran
-            _write(out, rows + _baseline_rows(split, nulls, base.labels, folds), configs)
+            _write(out, rows + nulls, configs)
         if nulls is not None:
-            rows += _baseline_rows(split, nulls, base.labels, folds)
+            rows += nulls
     return rows
 
 
