@@ -11,6 +11,7 @@ import torch
 from torchcell.cell.dataset import CellDataset
 from torchcell.cell.ontology import Ontology
 from torchcell.cell.processors import PerturbationRepresentation, perturbed_genes
+from torchcell.cell.rewire import edgeless
 from torchcell.errors import TorchCellError
 from torchcell.models import DCell, HeteroCell, build_model
 from torchcell.models.dango import load_embeddings
@@ -349,19 +350,18 @@ def test_hetero_cell_encoders_agree_without_perturbation_and_differ_with(dataset
     assert torch.allclose(a.latent[:, 2 * hidden :], b.latent[:, 2 * hidden :], atol=1e-5)
 
 
-@pytest.mark.parametrize("dropout", [0.0, 0.3])
-def test_incremental_perturbed_cells_equal_the_full_recomputation(dataset, batch, dropout):
+@pytest.mark.parametrize("dropout,graph", [(0.0, "built"), (0.3, "built"), (0.0, "edgeless")])
+def test_incremental_perturbed_cells_equal_the_full_recomputation(dataset, batch, dropout, graph):
     """The perturbed cells as changed rows of the wildtype give the states, outputs and
-    gradients of recomputing every cell in full (same dropout masks from the same seed)."""
+    gradients of recomputing every cell in full (same dropout masks from the same seed); on
+    the edgeless control no gene state changes, and the change set is empty."""
     n_env = len(dataset.manifest.environments)
+    cell = dataset.cell_graph if graph == "built" else edgeless(dataset.cell_graph)
     torch.manual_seed(0)
     full = HeteroCell(
-        dataset.cell_graph, 2, hidden=32, dropout=dropout, num_environments=n_env,
-        incremental=False,
-    ).train()  # fmt: skip
-    incremental = HeteroCell(
-        dataset.cell_graph, 2, hidden=32, dropout=dropout, num_environments=n_env
+        cell, 2, hidden=32, dropout=dropout, num_environments=n_env, incremental=False
     ).train()
+    incremental = HeteroCell(cell, 2, hidden=32, dropout=dropout, num_environments=n_env).train()
     incremental.load_state_dict(full.state_dict())
     results = []
     for model in (full, incremental):

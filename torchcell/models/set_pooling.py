@@ -40,8 +40,10 @@ def dense_members(x: torch.Tensor, changed: Changed, batch: int) -> torch.Tensor
 def _per_sample_sum(sample: torch.Tensor, weight: torch.Tensor, x: torch.Tensor, batch: int):
     """(B, W, D): Σ over the rows of each sample of weight (K, W) ⊗ x (K, D), ``sample`` sorted;
     as one batched product over the rows padded to the longest sample."""
+    if not sample.numel():  # no sample has a changed row (e.g. a graph without edges)
+        return x.new_zeros(batch, weight.shape[1], x.shape[1])
     count = torch.bincount(sample, minlength=batch)
-    longest = int(count.max()) if sample.numel() else 0
+    longest = int(count.max())
     first = torch.cumsum(count, 0) - count
     slot = sample * longest + torch.arange(sample.numel(), device=sample.device) - first[sample]
     padded_x = x.new_zeros(batch * longest, x.shape[1]).index_put((slot,), x)
