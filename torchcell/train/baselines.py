@@ -482,7 +482,9 @@ class GeneBoosting:
     def __init__(self, features: torch.Tensor, seed: int = 0):
         x = features.double()
         x = (x - x.mean(0)) / x.std(0).clamp_min(1e-12)
-        u, sv, _ = torch.svd_lowrank(x, q=min(self.RANK, *x.shape), niter=4, M=None)
+        with torch.random.fork_rng():  # the sketch's random draw, the same in every process
+            torch.manual_seed(seed)
+            u, sv, _ = torch.svd_lowrank(x, q=min(self.RANK, *x.shape), niter=4, M=None)
         self.vectors = (u * sv).float()  # (num_genes, rank)
         self.seed = seed
 
