@@ -95,6 +95,8 @@ def config_reference() -> str:
         *fields_table(LossConfig, "loss."),
     ]
     for name, spec in registry.specs().items():
+        if not spec.config.__module__.startswith("torchcell."):
+            continue  # a plugin's model, registered in this process: not the package's
         lines += ["", f"## `{name}:` ({spec.summary})", ""]
         if _doc(spec.config):
             lines += [_doc(spec.config), ""]
