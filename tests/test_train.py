@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import statistics
+import subprocess
 
 import pytest
 import torch
 
+from torchcell.code_version import ROOT
 from torchcell.paths import PIPELINE
 from torchcell.train.baselines import REFERENCES
 
@@ -283,6 +285,19 @@ def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data
         f"| compare | held_out_genes | fitness | gene_set | {mean:.5f} | {model['null']} |"
         in headline
     )
+    assert model["commits"] and "rows trained by code that changed" not in text
+    # a run kept by --resume from a commit whose result-producing code differs is named
+    first_commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-list", "--max-parents=0", "HEAD"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()[0]  # fmt: skip
+    record = json.loads((out / "compare.json").read_text())
+    for row in record["rows"]:
+        if row["model"] == "gene_set":
+            row["commits"] = [first_commit]
+    (out / "compare.json").write_text(json.dumps(record))
+    run_tc("report", str(out), "--out", str(page))
+    assert "rows trained by code that changed since**: `gene_set`" in page.read_text()
 
 
 def test_compare_over_split_seeds_scores_one_locked_test_part(data, tmp_path):

@@ -29,6 +29,7 @@ baselines (a compare cut off midway keeps the models that finished, beside their
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import statistics
 from collections.abc import Callable
@@ -105,9 +106,19 @@ def _model_rows(name: str, split: str, results: list[TrainResult], labels: list[
                 "null": null, "delta_mse": delta["delta_mse"], "delta_mse_ci": delta["ci"],
                 "delta_mse_by_null": deltas,
                 "by_size": _by_size([r.test_by_size for r in results], label),
+                "commits": _commits(results),
             }
         )  # fmt: skip
     return rows
+
+
+def _commits(results: list[TrainResult]) -> list[str]:
+    """The git commits that trained the runs (a run kept by ``--resume`` may be older)."""
+    commits = set()
+    for r in results:
+        code = json.loads(Path(r.metrics_file).read_text()).get("provenance", {}).get("code", {})
+        commits.add(code.get("commit") or "unknown")
+    return sorted(commits)
 
 
 def _by_size(per_seed: list[dict], label: str) -> dict:

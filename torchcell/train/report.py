@@ -6,8 +6,9 @@ Per compare (a task: one dataset, its splits): where it came from (code version,
 dataset manifest, configs, seeds), a figure (test MSE of every model and null with its 95 %
 interval) and the full table of ``tc compare``. A compare whose code (its git commit) differs
 from the checkout's in the files that produce results (``torchcell/``, ``pipeline/train/``) is
-marked. The headline table has one row per task and label: the best model and the best null,
-both chosen on validation MSE, and the paired 95 % interval of their test MSE difference.
+marked, and so is a row whose runs (kept by ``--resume``) came from such a commit. The
+headline table has one row per task and label: the best model and the best null, both chosen
+on validation MSE, and the paired 95 % interval of their test MSE difference.
 """
 
 from __future__ import annotations
@@ -164,11 +165,23 @@ def _provenance(record: dict) -> list[str]:
     lines.append(f"- configs: {', '.join(f'`{c}`' for c in record['configs'])}; runs per model: "
                  f"{', '.join(map(str, seeds))} (split seeds {', '.join(folds)}, the test part "
                  "locked)")  # fmt: skip
-    changed = code_changed(commit)
-    if changed:
+    runs = {c for r in record["rows"] for c in r.get("commits", [])}
+    changed = {c: code_changed(c) for c in {commit} | runs}
+    if changed[commit]:
         lines.append(
-            f"- **the code that produces these rows changed since** ({len(changed)} files, e.g. "
-            f"`{changed[0]}`): rerun the compare to refresh them"
+            f"- **the code that produces these rows changed since** ({len(changed[commit])} "
+            f"files, e.g. `{changed[commit][0]}`): rerun the compare to refresh them"
+        )
+    older = sorted(  # runs kept by --resume from another commit whose producing files differ
+        {
+            r["model"] for r in record["rows"]
+            if any(changed[c] for c in r.get("commits", []) if c != commit)
+        }
+    )  # fmt: skip
+    if older:
+        lines.append(
+            f"- **rows trained by code that changed since**: {', '.join(f'`{m}`' for m in older)}"
+            " (runs kept by `--resume`): rerun them without `--resume` to refresh them"
         )
     return lines
 
