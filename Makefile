@@ -57,7 +57,7 @@ references: venv
 	$(BIN)/tc reference --out docs/reference
 
 test: venv neo4j
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 clean:
 	rm -rf runs .pytest_cache

@@ -1,4 +1,5 @@
-"""Shared fixtures: the project's own embedded Neo4j, started once per test session.
+"""Shared fixtures: the project's own embedded Neo4j, started once per test session (per
+worker under ``make test``, which runs the files on two pytest-xdist workers).
 
 Tests that need Neo4j take the ``neo4j`` fixture. Under CI=true a Neo4j that cannot start
 fails those tests loudly; elsewhere they are skipped with the reason.
@@ -22,6 +23,11 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 # Stages run in the local pool unless a test asks for SLURM (auto would pick SLURM where
 # sbatch is installed).
 os.environ.setdefault("TC_EXECUTOR", "local")
+if os.environ.get("PYTEST_XDIST_WORKER"):  # `make test` runs two workers: one thread each
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 TC = str(Path(sys.executable).with_name("tc"))
 
 
