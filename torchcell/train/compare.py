@@ -81,7 +81,7 @@ def _model_rows(name: str, split: str, results: list[TrainResult], labels: list[
     preds = [r.test_pred for r in results]
     clusters = results[0].test_clusters
     ci = bootstrap_ci(preds, true, labels, clusters=clusters)
-    rows = []
+    rows, commits = [], _commits(results)
     for j, label in enumerate(labels):
         per_seed = [r.test[label] for r in results]
         null = best_null([r.baselines for r in results], label)
@@ -106,7 +106,7 @@ def _model_rows(name: str, split: str, results: list[TrainResult], labels: list[
                 "null": null, "delta_mse": delta["delta_mse"], "delta_mse_ci": delta["ci"],
                 "delta_mse_by_null": deltas,
                 "by_size": _by_size([r.test_by_size for r in results], label),
-                "commits": _commits(results),
+                "commits": commits,
             }
         )  # fmt: skip
     return rows
@@ -226,10 +226,11 @@ def compare(
                     f"best epoch {result.best_epoch}")  # fmt: skip
             rows += _model_rows(stem, split, results, base.labels)
             folds = list(range(base.split_seed, base.split_seed + split_seeds))
+            identity = dataset_identity(base)
             for row in rows[-len(base.labels) :]:
-                row["config"], row["dataset_manifest"] = str(config), dataset_identity(base)
+                row["config"], row["dataset_manifest"] = str(config), identity
                 row["split_seeds"] = folds
-            key = (row["dataset_manifest"], tuple(base.labels), tuple(folds))
+            key = (identity, tuple(base.labels), tuple(folds))
             if nulls is None or key != null_key:  # the baselines of this data, labels, splits
                 nulls, null_key = _baseline_rows(split, results[::seeds], base.labels, folds), key
             # after every model, with the split's nulls: a cut-off compare keeps what ran
