@@ -13,6 +13,7 @@ import torch
 from torchcell.code_version import ROOT
 from torchcell.paths import PIPELINE
 from torchcell.train.baselines import REFERENCES
+from torchcell.train.report import _training_table
 
 from conftest import run_tc
 
@@ -286,6 +287,21 @@ def test_compare_trains_seeds_on_one_split_and_reports_spread_and_intervals(data
         in headline
     )
     assert model["commits"] and "rows trained by code that changed" not in text
+    # each run's kept epoch beside the epochs it trained, and whether it stopped improving
+    trained = [
+        len(json.loads((out / "held_out_genes" / "gene_set" / "split1" / f"seed{seed}"
+                        / "metrics.json").read_text())["history"])
+        for seed in (5, 6)
+    ]  # fmt: skip
+    assert model["epochs_run"] == trained and model["max_epochs"] >= max(trained)
+    best = ", ".join(map(str, model["best_epochs"]))
+    assert f"| gene_set | held_out_genes | {model['max_epochs']} |" in text
+    unfinished = sum(b == t for b, t in zip(model["best_epochs"], trained, strict=True))
+    state = f"**no**: {unfinished} of 2 runs kept their last epoch" if unfinished else "yes"
+    assert f"| {best} | {', '.join(map(str, trained))} | {state} |" in text
+    for kept, state in (([2, 3], "| yes |"), ([2, 4], "| **no**: 1 of 2 runs kept their last")):
+        row = {**model, "best_epochs": kept, "epochs_run": [4, 4]}
+        assert state in "\n".join(_training_table([row]))
     # a run kept by --resume from a commit whose result-producing code differs is named
     first_commit = subprocess.run(
         ["git", "-C", str(ROOT), "rev-list", "--max-parents=0", "HEAD"],

@@ -81,7 +81,7 @@ def _model_rows(name: str, split: str, results: list[TrainResult], labels: list[
     preds = [r.test_pred for r in results]
     clusters = results[0].test_clusters
     ci = bootstrap_ci(preds, true, labels, clusters=clusters)
-    rows, commits = [], _commits(results)
+    rows, (commits, epochs_run) = [], _run_records(results)
     for j, label in enumerate(labels):
         per_seed = [r.test[label] for r in results]
         null = best_null([r.baselines for r in results], label)
@@ -103,6 +103,7 @@ def _model_rows(name: str, split: str, results: list[TrainResult], labels: list[
                 "val_mse": statistics.fmean(r.val[label]["mse"] for r in results),
                 "mse_ci": ci[label]["mse"], "pearson_ci": ci[label]["pearson"],
                 "per_seed": per_seed, "best_epochs": [r.best_epoch for r in results],
+                "epochs_run": epochs_run,
                 "null": null, "delta_mse": delta["delta_mse"], "delta_mse_ci": delta["ci"],
                 "delta_mse_by_null": deltas,
                 "by_size": _by_size([r.test_by_size for r in results], label),
@@ -112,13 +113,15 @@ def _model_rows(name: str, split: str, results: list[TrainResult], labels: list[
     return rows
 
 
-def _commits(results: list[TrainResult]) -> list[str]:
-    """The git commits that trained the runs (a run kept by ``--resume`` may be older)."""
-    commits = set()
+def _run_records(results: list[TrainResult]) -> tuple[list[str], list[int]]:
+    """From each run's ``metrics.json``: the git commits that trained the runs (a run kept by
+    ``--resume`` may be older) and the epochs each run trained before it stopped."""
+    commits, epochs = set(), []
     for r in results:
-        code = json.loads(Path(r.metrics_file).read_text()).get("provenance", {}).get("code", {})
-        commits.add(code.get("commit") or "unknown")
-    return sorted(commits)
+        metrics = json.loads(Path(r.metrics_file).read_text())
+        commits.add(metrics.get("provenance", {}).get("code", {}).get("commit") or "unknown")
+        epochs.append(len(metrics["history"]))
+    return sorted(commits), epochs
 
 
 def _by_size(per_seed: list[dict], label: str) -> dict:
@@ -230,6 +233,7 @@ def compare(
             for row in rows[-len(base.labels) :]:
                 row["config"], row["dataset_manifest"] = str(config), identity
                 row["split_seeds"] = folds
+                row["max_epochs"], row["patience"] = base.epochs, base.patience
             key = (identity, tuple(base.labels), tuple(folds))
             if nulls is None or key != null_key:  # the baselines of this data, labels, splits
                 nulls, null_key = _baseline_rows(split, results[::seeds], base.labels, folds), key

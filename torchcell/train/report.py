@@ -4,9 +4,11 @@ one command from the runs that made it.
 
 Per compare (a task: one dataset, its splits): where it came from (code version, machine,
 dataset manifest, configs, seeds), a figure (test MSE of every model and null with its 95 %
-interval) and the full table of ``tc compare``. A compare whose code (its git commit) differs
-from the checkout's in the files that produce results (``torchcell/``, ``pipeline/train/``) is
-marked, and so is a row whose runs (kept by ``--resume``) came from such a commit. The
+interval), the full table of ``tc compare`` and each model's training (the epoch kept and
+the epochs trained per run; a run that kept its last epoch is marked as not converged). A
+compare whose code (its git commit) differs from the checkout's in the files that produce
+results (``torchcell/``, ``pipeline/train/``) is marked, and so is a row whose runs (kept by
+``--resume``) came from such a commit. The
 headline table has one row per task and label: the best model and the best null, both chosen
 on validation MSE, and the paired 95 % interval of their test MSE difference.
 """
@@ -147,6 +149,31 @@ def _by_size_table(rows: list[dict]) -> list[str]:
     return lines
 
 
+def _training_table(rows: list[dict]) -> list[str]:
+    """Per model: the epoch budget, each run's kept (best) epoch and the epochs it trained. A
+    run whose best epoch is its last had not stopped improving on validation: not converged."""
+    runs = {(r["model"], r["split"]): r for r in rows if _is_model(r) and "epochs_run" in r}
+    if not runs:
+        return []
+    lines = ["", "Training (per run, in split-seed order: the epoch kept on validation and the "
+             "epochs trained; early stopping on validation loss):", "",
+             "| model | split | max epochs | patience | best epoch | epochs trained | converged |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for (model, split), r in runs.items():
+        best, trained = r["best_epochs"], r["epochs_run"]
+        unfinished = sum(b == t for b, t in zip(best, trained, strict=True))
+        state = (
+            f"**no**: {unfinished} of {len(best)} runs kept their last epoch"
+            if unfinished
+            else "yes"
+        )
+        lines.append(
+            f"| {model} | {split} | {r['max_epochs']} | {r['patience'] or '–'} | "
+            f"{', '.join(map(str, best))} | {', '.join(map(str, trained))} | {state} |"
+        )
+    return lines
+
+
 def _provenance(record: dict) -> list[str]:
     p = record["provenance"]
     code, machine = p["code"], p["machine"]
@@ -213,6 +240,7 @@ def report(folders: list[Path], out: Path, readme: Path | None = None) -> list[P
         written.append(png)
         lines += ["", f"## {task}", "", *_provenance(record), "",
                   f"![{task}]({figures.name}/{png.name})", "", markdown(record["rows"])]  # fmt: skip
+        lines += _training_table(record["rows"])
         lines += _by_size_table(record["rows"])
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
