@@ -8,9 +8,9 @@ interval), the full table of ``tc compare`` and each model's training (the epoch
 the epochs trained per run; a run that kept its last epoch is marked as not converged). A
 compare whose code (its git commit) differs from the checkout's in the files that produce
 results (``torchcell/``, ``pipeline/train/``) is marked, and so is a row whose runs (kept by
-``--resume``) came from such a commit. The
-headline table has one row per task and label: the best model and the best null, both chosen
-on validation MSE, and the paired 95 % interval of their test MSE difference.
+``--resume``) came from such a commit. The headline table has one row per task and label: the
+best model and the best null, both chosen on validation MSE, and the paired 95 % interval of
+their test MSE difference.
 """
 
 from __future__ import annotations
