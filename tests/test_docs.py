@@ -30,9 +30,8 @@ def test_results_page_is_the_one_its_kept_records_give(tmp_path, monkeypatch):
     from torchcell.train.report import report
 
     monkeypatch.chdir(ROOT)
-    folders = sorted(Path("docs/results/compare").glob("*/compare.json"))
+    folders = sorted(f.parent for f in Path("docs/results/compare").glob("*/compare.json"))
     assert folders, "no compare records under docs/results/compare/"
-    folders = [f.parent for f in folders]
     readme = tmp_path / "README.md"
     readme.write_text((ROOT / "README.md").read_text())
     out = tmp_path / "results.md"
